@@ -1,0 +1,140 @@
+"""The `verbatim` command: the headless path (info, import, export, transcribe, models, align) and the GUI.
+
+`verbatim` with no subcommand (optionally a media or project path, or `--demo`) starts the editor.
+Each subcommand's work lives in `app/commands/<name>.py` as `run(args) -> int`; this module only
+parses arguments and turns errors a user can cause into one line on stderr (exit 1; usage errors exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from app import __version__
+from app.core.errors import VerbatimError
+
+EXPORT_FORMATS = ("srt", "vtt", "docx", "txt", "json")
+MODEL_CHOICES_HELP = "2b | plus | nar | interview | 4.0-1b | a local model folder"
+
+
+def _subcommand_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="verbatim", description="Transcribe and check interviews.")
+    p.add_argument("--version", action="version", version=f"verbatim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = sub.add_parser("info", help="describe a recording: duration, sample rate, channels, codec")
+    info.add_argument("media", type=Path)
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    imp = sub.add_parser("import", help="make a project from an SRT, WebVTT or Verbatim JSON transcript")
+    imp.add_argument("subtitles", type=Path)
+    imp.add_argument("--media", type=Path, required=True, help="the recording the transcript belongs to")
+    imp.add_argument("-o", "--output", type=Path, required=True, help="the project file to write")
+
+    exp = sub.add_parser("export", help="write a project as SRT, WebVTT, DOCX, plain text or JSON")
+    exp.add_argument("project", type=Path)
+    exp.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    exp.add_argument("-o", "--output", type=Path, required=True)
+    exp.add_argument("--timestamps", action="store_true", help="DOCX/TXT: a [hh:mm:ss] time per paragraph")
+    exp.add_argument("--no-speakers", action="store_true", help="leave speaker names out")
+    exp.add_argument("--title", help="DOCX: the document title (default: the media name)")
+
+    tr = sub.add_parser("transcribe", help="transcribe a recording into a project file")
+    tr.add_argument("media", type=Path)
+    tr.add_argument("-o", "--output", type=Path, required=True, help="the project file to write")
+    tr.add_argument("--model", default="interview", help=MODEL_CHOICES_HELP)
+    tr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
+    tr.add_argument("--language", choices=("en", "fr", "de", "es", "pt", "ja"), default="en")
+    tr.add_argument("--target", help="translation target language (en fr de es pt ja it zh)")
+    kw = tr.add_mutually_exclusive_group()
+    kw.add_argument("--keywords", help='names, places, acronyms to favour: "A, B, C"')
+    kw.add_argument("--keywords-file", type=Path, help="a file with one keyword per line")
+    tr.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: the best available")
+    tr.add_argument("--batch-size", type=int, default=8)
+    tr.add_argument("--no-punctuation", action="store_true", help="2b: raw lowercase transcription")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    models = sub.add_parser("models", help="list or download the speech models")
+    msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    msub.add_parser("list", help="what is known, what is downloaded, and where")
+    dl = msub.add_parser("download", help="download a model once into the Hugging Face cache")
+    dl.add_argument("name")
+
+    al = sub.add_parser("align", help="re-time a project's interpolated words against the audio")
+    al.add_argument("project", type=Path)
+    al.add_argument("--range", nargs=2, type=int, metavar=("START_MS", "END_MS"))
+    al.add_argument("--model", default="nar", help="a model with a CTC head: nar, 2b or a local folder")
+    al.add_argument("--device", choices=("cpu", "cuda", "mps"))
+    al.add_argument("-o", "--output", type=Path, help="write here instead of updating the project")
+    return p
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="verbatim",
+        description="Open the Verbatim editor. Subcommands: info, import, export, transcribe, models, align.",
+    )
+    p.add_argument("--version", action="version", version=f"verbatim {__version__}")
+    p.add_argument("path", nargs="?", type=Path, help="a recording or a .verbatim project to open")
+    p.add_argument("--demo", action="store_true", help="open the bundled demo interview")
+    return p
+
+
+SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align")
+_HANDLERS = {
+    "info": "app.commands.info",
+    "import": "app.commands.transcripts",
+    "export": "app.commands.transcripts",
+    "transcribe": "app.commands.transcribe",
+    "models": "app.commands.models",
+    "align": "app.commands.align",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `verbatim` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in SUBCOMMANDS:
+            args = _subcommand_parser().parse_args(args_list)
+            module = importlib.import_module(_HANDLERS[args.command])
+            return int(module.run(args) or 0)
+        if args_list and args_list[0] in ("-h", "--help"):
+            _gui_parser().print_help()
+            print("\nsubcommands: " + ", ".join(SUBCOMMANDS) + " (verbatim COMMAND --help)")
+            return 0
+        args = _gui_parser().parse_args(args_list)
+        from app.ui.app import run_gui
+
+        return run_gui(path=args.path, demo=args.demo)
+    except VerbatimError as exc:
+        print(f"verbatim: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("verbatim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug: one line for the user, the traceback in a log file
+        log = _write_crash_log()
+        print(f"verbatim: unexpected error ({type(exc).__name__}: {exc}); details in {log}", file=sys.stderr)
+        return 1
+
+
+def _write_crash_log() -> Path:
+    from platformdirs import user_log_dir
+
+    folder = Path(user_log_dir("verbatim", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "crash.log"
+    with log.open("a", encoding="utf-8") as f:
+        traceback.print_exc(file=f)
+    return log
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
