@@ -29,10 +29,20 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word
 from app.core.errors import ProjectError
+from app.core.json_checks import (
+    Invalid,
+    check_keys,
+    get_int,
+    get_list,
+    get_object,
+    get_opt_str,
+    get_str,
+    parse_json_strict,
+)
 
 SCHEMA_VERSION = 1
 APP_MARKER = "verbatim"
@@ -343,92 +353,4 @@ def _parse_word(d: Any, i: int) -> Word:
 def _as_str(v: Any, where: str) -> str:
     if not isinstance(v, str):
         raise Invalid(f"{where} is not text")
-    return v
-
-
-# -- strict field access -------------------------------------------------------------------------
-
-
-class Invalid(Exception):
-    """A detail of what is wrong in a project's data (turned into a ProjectError sentence)."""
-
-
-def parse_json_strict(raw: bytes) -> Any:
-    """Parse JSON bytes, refusing duplicate keys, NaN and Infinity. Raises Invalid."""
-
-    def no_constants(name: str) -> Any:
-        raise Invalid(f"it holds {name}, which is not a number")
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in d:
-                raise Invalid(f"the key {k!r} appears twice in one object")
-            d[k] = v
-        return d
-
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("it is not UTF-8 text") from None
-    try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except json.JSONDecodeError as exc:
-        raise Invalid(f"not valid JSON at line {exc.lineno}") from None
-    except RecursionError:
-        raise Invalid("it is nested too deeply") from None
-
-
-def check_keys(d: dict[str, Any], allowed: set[str], where: str, required: Iterable[str] = ()) -> None:
-    """Refuse unknown keys (a `__class__` key is as unwelcome as a typo) and report missing ones."""
-    for k in d:
-        if k not in allowed:
-            raise Invalid(f"{where or 'the project'} has an unexpected field {k!r}")
-    for k in sorted(required):
-        if k not in d:
-            raise Invalid(f"{where or 'the project'} lacks the field {k!r}")
-
-
-def _name(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else f"the field {key!r}"
-
-
-def get_object(d: dict[str, Any], key: str, where: str, optional: bool = False) -> dict[str, Any] | None:
-    v = d.get(key)
-    if v is None and optional:
-        return None
-    if not isinstance(v, dict):
-        raise Invalid(f"{_name(where, key)} is not an object")
-    return v
-
-
-def get_list(d: dict[str, Any], key: str, where: str, optional: bool = False) -> list[Any]:
-    v = d.get(key)
-    if v is None and optional:
-        return []
-    if not isinstance(v, list):
-        raise Invalid(f"{_name(where, key)} is not a list")
-    return v
-
-
-def get_int(d: dict[str, Any], key: str, where: str, optional: bool = False) -> Any:
-    v = d.get(key)
-    if v is None and optional:
-        return None
-    if type(v) is not int:  # bool and float are refused on purpose
-        raise Invalid(f"{_name(where, key)} is not a whole number")
-    return v
-
-
-def get_str(d: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-    v = d.get(key, default)
-    if not isinstance(v, str):
-        raise Invalid(f"{_name(where, key)} is not text")
-    return v
-
-
-def get_opt_str(d: dict[str, Any], key: str, where: str) -> str | None:
-    v = d.get(key)
-    if v is not None and not isinstance(v, str):
-        raise Invalid(f"{_name(where, key)} is not text")
     return v
