@@ -1,0 +1,81 @@
+"""`verbatim import` and `verbatim export`: transcripts in and out of project files, without the GUI.
+
+    verbatim import SUBTITLES --media MEDIA -o PROJECT.json
+    verbatim export PROJECT.json --format srt|vtt|docx|txt|json -o OUT [--timestamps] [--no-speakers] [--title T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.core.errors import ImportExportError, MediaError, VerbatimError
+from app.core.exporters import ExportOptions, export_document
+from app.core.importers import import_transcript
+from app.core.timecode import format_timecode
+
+# a transcript may end a little after the recording (rounding, a last word's tail) without a warning
+OVERRUN_TOLERANCE_MS = 1000
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the `import` or `export` subcommand; errors a user can cause raise VerbatimError."""
+    if args.command == "import":
+        return run_import(args)
+    if args.command == "export":
+        return run_export(args)
+    raise VerbatimError(f'"{args.command}" is not a transcript command.')
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Make a project from a subtitle or Verbatim JSON file and the recording it belongs to."""
+    from app.audio.decode import probe
+    from app.core.fingerprint import media_fingerprint
+    from app.core.project import Project, save_project
+
+    media = Path(args.media)
+    if not media.is_file():
+        raise MediaError(f"The recording {media} does not exist.")
+    transcript = import_transcript(args.subtitles)
+    info = probe(media)
+    duration_ms = int(round(info.duration_s * 1000)) if info.duration_s is not None else None
+    try:
+        fingerprint = media_fingerprint(media)
+    except OSError as exc:
+        raise MediaError(f"Cannot read the recording {media}: {exc.strerror or exc}.") from exc
+    if duration_ms is not None and transcript.duration_ms > duration_ms + OVERRUN_TOLERANCE_MS:
+        print(
+            f"verbatim: warning: the transcript runs to {format_timecode(transcript.duration_ms)}, "
+            f"past the end of {media.name} ({format_timecode(duration_ms)}).",
+            file=sys.stderr,
+        )
+    project = Project(
+        transcript=transcript,
+        media_path=media.resolve(),
+        media_fingerprint=fingerprint,
+        media_duration_ms=duration_ms,
+    )
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise ImportExportError(f"Cannot write {output}: the folder {output.parent} does not exist.")
+    save_project(project, output)
+    print(f"{output}: {len(transcript)} words, {len(transcript.speakers)} speakers")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write a project as SRT, WebVTT, DOCX, plain text or Verbatim JSON."""
+    from app.core.project import load_project
+
+    project = load_project(args.project)
+    if len(project.transcript) == 0:
+        raise ImportExportError(f"The project {Path(args.project).name} has no words to export.")
+    options = ExportOptions(
+        timestamps=bool(getattr(args, "timestamps", False)),
+        speakers=not getattr(args, "no_speakers", False),
+        title=getattr(args, "title", None),
+    )
+    path = export_document(args.format, project, args.output, options)
+    print(f"{path}: {args.format}, {len(project.transcript)} words")
+    return 0

@@ -1,0 +1,109 @@
+"""Timecodes in one place: `HH:MM:SS.mmm`, SRT's `HH:MM:SS,mmm`, WebVTT's forms and `[hh:mm:ss]` stamps.
+
+Every function takes or returns integer milliseconds. Parsers raise `ImportExportError` with one
+sentence naming the text that could not be read; formatters refuse negative times the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.core.errors import ImportExportError
+
+_MS_PER_HOUR = 3_600_000
+_MS_PER_MINUTE = 60_000
+
+# hours: one or more digits (WebVTT allows more than 99); minutes and seconds: two digits, below 60.
+_CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{2}):(\d{2})(?:([.,])(\d{1,3}))?\s*$")
+_STAMP = re.compile(r"^\s*\[(\d+):(\d{2}):(\d{2})\]\s*$")
+
+
+def _split(ms: int) -> tuple[int, int, int, int]:
+    if not isinstance(ms, int) or isinstance(ms, bool):
+        raise ImportExportError(f"The time {ms!r} is not a whole number of milliseconds.")
+    if ms < 0:
+        raise ImportExportError(f"The time {ms} ms is negative and cannot be written as a timecode.")
+    hours, rest = divmod(ms, _MS_PER_HOUR)
+    minutes, rest = divmod(rest, _MS_PER_MINUTE)
+    seconds, millis = divmod(rest, 1000)
+    return hours, minutes, seconds, millis
+
+
+def format_timecode(ms: int, separator: str = ".") -> str:
+    """`HH:MM:SS.mmm` (or with `separator` before the milliseconds); hours grow past two digits."""
+    h, m, s, f = _split(ms)
+    return f"{h:02d}:{m:02d}:{s:02d}{separator}{f:03d}"
+
+
+def format_srt(ms: int) -> str:
+    """SRT's `HH:MM:SS,mmm`."""
+    return format_timecode(ms, ",")
+
+
+def format_vtt(ms: int) -> str:
+    """WebVTT's `HH:MM:SS.mmm` (always with hours, which WebVTT readers accept in every cue)."""
+    return format_timecode(ms, ".")
+
+
+def format_stamp(ms: int) -> str:
+    """A paragraph stamp `[hh:mm:ss]`, the seconds rounded down."""
+    h, m, s, _ = _split(ms)
+    return f"[{h:02d}:{m:02d}:{s:02d}]"
+
+
+def format_duration(ms: int) -> str:
+    """A human duration `H:MM:SS` (for document headers), the seconds rounded to nearest."""
+    _split(ms)  # validates
+    h, m, s, _ = _split(((ms + 500) // 1000) * 1000)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def _parse(text: str, *, separators: str, need_hours: bool, need_fraction: bool, exact_ms: bool, kind: str) -> int:
+    if not isinstance(text, str):
+        raise ImportExportError(f"The {kind} timecode {text!r} is not text.")
+    m = _CLOCK.match(text)
+    if m is None:
+        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode.')
+    hours, minutes, seconds, sep, frac = m.groups()
+    if need_hours and hours is None:
+        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode: it has no hours.')
+    if sep is None and need_fraction:
+        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode: it has no milliseconds.')
+    if sep is not None and sep not in separators:
+        raise ImportExportError(
+            f'"{text.strip()}" is not a valid {kind} timecode: "{sep}" cannot separate milliseconds.'
+        )
+    if exact_ms and frac is not None and len(frac) != 3:
+        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode: milliseconds need three digits.')
+    if int(minutes) > 59 or int(seconds) > 59:
+        raise ImportExportError(
+            f'"{text.strip()}" is not a valid {kind} timecode: minutes and seconds must be below 60.'
+        )
+    millis = int((frac or "0").ljust(3, "0"))  # "5" after the separator means 500 ms
+    return int(hours or 0) * _MS_PER_HOUR + int(minutes) * _MS_PER_MINUTE + int(seconds) * 1000 + millis
+
+
+def parse_timecode(text: str) -> int:
+    """`HH:MM:SS.mmm` (hours may be omitted or longer than two digits) to milliseconds."""
+    return _parse(text, separators=".", need_hours=False, need_fraction=True, exact_ms=True, kind="HH:MM:SS.mmm")
+
+
+def parse_srt(text: str) -> int:
+    """SRT's `HH:MM:SS,mmm`; the dot and short fractions seen in real files are accepted too."""
+    return _parse(text, separators=",.", need_hours=True, need_fraction=True, exact_ms=False, kind="SRT")
+
+
+def parse_vtt(text: str) -> int:
+    """WebVTT's `MM:SS.mmm` or `HH:MM:SS.mmm` (hours may exceed 99)."""
+    return _parse(text, separators=".", need_hours=False, need_fraction=True, exact_ms=True, kind="WebVTT")
+
+
+def parse_stamp(text: str) -> int:
+    """A paragraph stamp `[hh:mm:ss]` to milliseconds."""
+    m = _STAMP.match(text) if isinstance(text, str) else None
+    if m is None:
+        raise ImportExportError(f'"{text}" is not a valid [hh:mm:ss] timestamp.')
+    h, mi, s = (int(g) for g in m.groups())
+    if mi > 59 or s > 59:
+        raise ImportExportError(f'"{text}" is not a valid [hh:mm:ss] timestamp: minutes and seconds must be below 60.')
+    return h * _MS_PER_HOUR + mi * _MS_PER_MINUTE + s * 1000
