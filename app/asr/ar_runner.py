@@ -1,0 +1,255 @@
+"""Batched greedy decoding with the autoregressive Granite Speech models (4.1-2b, 4.1-2b-plus, 4.0-1b).
+
+`ARRunner` owns a loaded model and its tokenizer. One call to `generate` runs one batch: it computes
+the features with `app.asr.features`, renders the instruction with the tokenizer's chat template,
+expands the `<|audio|>` placeholder to each piece's audio token count, left-pads the prompts, and
+decodes greedily.
+
+Batching modes. transformers' own path runs the speech encoder over the right-padded feature batch;
+the encoder has no padding mask (block attention and convolutions see the padding), so a short piece
+comes out slightly different in a batch than alone. With `exact_batches=True` (the default) the runner
+encodes pieces of equal length together and different lengths separately, then decodes all of them in
+one left-padded batch: every piece gets the same tokens whatever batch it is in (so halving a batch on
+out-of-memory changes nothing). `exact_batches=False` is transformers' path exactly.
+
+A CUDA (or MPS) out-of-memory error is raised as `torch.OutOfMemoryError` with the GPU cache emptied,
+so the caller can halve the batch and retry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from app.asr.features import audio_token_count, log_mel_features
+from app.asr.loading import load_ar_model, pick_device
+from app.asr.prompts import AUDIO_TOKEN, render_prompt
+from app.asr.registry import ModelSpec, read_model_type, resolve_model
+from app.core.errors import ModelError
+
+
+@dataclass(frozen=True, slots=True)
+class ARBatch:
+    """The model inputs for one batch (all tensors on the runner's device)."""
+
+    input_ids: torch.Tensor  # [B, L] left-padded
+    attention_mask: torch.Tensor  # [B, L]
+    input_features: torch.Tensor  # [B, T, 160] float32, right-padded
+    input_features_mask: torch.Tensor  # [B, audio tokens of the longest piece] bool
+    audio_tokens: tuple[int, ...]  # audio tokens of each piece
+    frames: tuple[int, ...]  # valid feature frames of each piece
+
+
+class ARRunner:
+    """A loaded AR Granite Speech model, its tokenizer, and batched greedy decoding."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        spec: ModelSpec,
+        folder: Path,
+        device: torch.device,
+        dtype: torch.dtype,
+        exact_batches: bool = True,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.spec = spec
+        self.folder = folder
+        self.device = device
+        self.dtype = dtype
+        self.exact_batches = exact_batches
+        self.family = spec.family
+        self.audio_token_id = int(model.config.audio_token_id)
+        if tokenizer.convert_tokens_to_ids(AUDIO_TOKEN) != self.audio_token_id:
+            raise ModelError(f"The tokenizer in {folder} does not match the model's audio token id.")
+        self._prompt_cache: dict[tuple[str, str | None], tuple[list[int], list[int]]] = {}
+        self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    @classmethod
+    def load(
+        cls, path_or_spec: str | os.PathLike[str] | ModelSpec, device: str | None = None, exact_batches: bool = True
+    ) -> "ARRunner":
+        """Load from a key ("2b", "plus", "4.0-1b"), a ModelSpec or a local folder; `device` as in pick_device."""
+        from transformers import AutoTokenizer
+
+        target = path_or_spec.key if isinstance(path_or_spec, ModelSpec) else path_or_spec
+        spec, folder = resolve_model(target)
+        assert folder is not None
+        if spec.family not in ("granite", "plus"):
+            raise ModelError(f"{spec.display_name} is not an autoregressive model; it has its own engine.")
+        model_type = read_model_type(folder)
+        if (folder / "adapter_config.json").is_file():
+            import importlib.util
+
+            if importlib.util.find_spec("peft") is None:
+                raise ModelError(f"{spec.display_name} ships a LoRA adapter that needs the peft package; pip install peft.")
+        dev, dtype = pick_device(device)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"The tokenizer in {folder} cannot be loaded ({str(exc).splitlines()[0][:200]}).") from exc
+        model = load_ar_model(folder, model_type, dev, dtype)
+        return cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches)
+
+    # ---- inputs ---------------------------------------------------------------------------------------
+
+    def prompt_ids(self, instruction: str, n_audio_tokens: int, prefix_text: str | None = None) -> list[int]:
+        """Token ids of one chat prompt with the `<|audio|>` placeholder expanded to `n_audio_tokens`."""
+        before, after = self._prompt_halves(instruction, prefix_text)
+        return before + [self.audio_token_id] * n_audio_tokens + after
+
+    def _prompt_halves(self, instruction: str, prefix_text: str | None) -> tuple[list[int], list[int]]:
+        key = (instruction, prefix_text)
+        cached = self._prompt_cache.get(key)
+        if cached is not None:
+            return cached
+        if instruction.count(AUDIO_TOKEN) != 1:
+            raise ValueError("the instruction must hold exactly one <|audio|> placeholder")
+        text = render_prompt(self.tokenizer, self.family, instruction, prefix_text)
+        ids = list(self.tokenizer(text)["input_ids"])
+        where = [i for i, t in enumerate(ids) if t == self.audio_token_id]
+        if len(where) != 1:
+            raise ModelError("The chat template changed the <|audio|> placeholder; the model folder is inconsistent.")
+        halves = (ids[: where[0]], ids[where[0] + 1 :])
+        if len(self._prompt_cache) > 64:
+            self._prompt_cache.clear()
+        self._prompt_cache[key] = halves
+        return halves
+
+    def build_inputs(
+        self, pieces: Sequence[np.ndarray], instruction: str, prefix_texts: Sequence[str | None] | None = None
+    ) -> ARBatch:
+        """Features, left-padded prompt ids, attention mask and audio-token mask for one batch."""
+        if not pieces:
+            raise ValueError("build_inputs needs at least one piece")
+        prefixes = list(prefix_texts) if prefix_texts is not None else [None] * len(pieces)
+        if len(prefixes) != len(pieces):
+            raise ValueError("prefix_texts must have one entry per piece")
+        # the STFT runs on the GPU where there is one (a batch of 128 x 30 s is slow on a small CPU)
+        features, frames = log_mel_features(pieces, device=self.device if self.device.type == "cuda" else None)
+        counts = tuple(audio_token_count(len(p)) for p in pieces)
+        rows = [self.prompt_ids(instruction, n, pre) for n, pre in zip(counts, prefixes)]
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            input_ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+            attention[i, width - len(row) :] = 1
+        mask = torch.arange(max(counts)).view(1, -1) < torch.tensor(counts).view(-1, 1)
+        return ARBatch(
+            input_ids.to(self.device),
+            attention.to(self.device),
+            features.to(self.device),
+            mask.to(self.device),
+            counts,
+            tuple(frames),
+        )
+
+    # ---- decoding -------------------------------------------------------------------------------------
+
+    def _audio_embeddings(self, batch: ARBatch) -> torch.Tensor:
+        """Projected audio embeddings [B, max tokens, hidden], each length group encoded without padding."""
+        feats = batch.input_features.to(self.dtype)
+        frames = batch.frames
+        out: torch.Tensor | None = None
+        for length in sorted(set(frames)):
+            idx = [i for i, f in enumerate(frames) if f == length]
+            emb = self.model.get_audio_features(feats[idx, :length], return_dict=True).pooler_output
+            if out is None:
+                out = emb.new_zeros((feats.shape[0], max(batch.audio_tokens), emb.shape[-1]))
+            out[idx, : emb.shape[1]] = emb
+        assert out is not None
+        return out
+
+    def generate_ids(
+        self,
+        pieces: Sequence[np.ndarray],
+        instruction: str,
+        max_new_tokens: int,
+        min_new_tokens: int | None = None,
+        prefix_texts: Sequence[str | None] | None = None,
+    ) -> list[list[int]]:
+        """Greedy decode one batch; the new token ids of each piece, cut at the first end of text."""
+        batch = self.build_inputs(pieces, instruction, prefix_texts)
+        kwargs: dict[str, Any] = dict(
+            attention_mask=batch.attention_mask,
+            max_new_tokens=int(max_new_tokens),
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=self.pad_token_id,
+        )
+        if min_new_tokens:
+            kwargs["min_new_tokens"] = int(min_new_tokens)
+        try:
+            with torch.inference_mode():
+                if self.exact_batches:
+                    embeds = self.model.model.get_merged_audio_embeddings(
+                        input_ids=batch.input_ids,
+                        audio_features=self._audio_embeddings(batch),
+                        input_features_mask=batch.input_features_mask,
+                    )
+                    out = _plain_generate(self.model, input_ids=batch.input_ids, inputs_embeds=embeds, **kwargs)
+                else:
+                    out = self.model.generate(
+                        input_ids=batch.input_ids,
+                        input_features=batch.input_features,
+                        input_features_mask=batch.input_features_mask,
+                        **kwargs,
+                    )
+        except torch.OutOfMemoryError:
+            _empty_cache(self.device)
+            raise
+        except RuntimeError as exc:
+            if "out of memory" in str(exc).lower():
+                _empty_cache(self.device)
+                raise torch.OutOfMemoryError(str(exc)) from exc
+            raise
+        new = out[:, batch.input_ids.shape[1] :].tolist()
+        return [self._cut(row) for row in new]
+
+    def _cut(self, row: list[int]) -> list[int]:
+        eos = self.model.generation_config.eos_token_id
+        stops = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        stops.add(self.tokenizer.eos_token_id)
+        for i, tok in enumerate(row):
+            if tok in stops:
+                return row[:i]
+        return row
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of generated ids, special tokens dropped."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True).strip()
+
+    def generate(
+        self,
+        pieces: Sequence[np.ndarray],
+        instruction: str,
+        max_new_tokens: int,
+        prefix_texts: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """Greedy decode one batch of 16 kHz mono pieces with one instruction; one string per piece."""
+        return [self.decode(ids) for ids in self.generate_ids(pieces, instruction, max_new_tokens, prefix_texts=prefix_texts)]
+
+
+def _plain_generate(model: Any, **kwargs: Any) -> torch.Tensor:
+    """GenerationMixin.generate, skipping GraniteSpeech's override (which would switch a LoRA adapter off
+    when no input_features are passed); with an adapter loaded it stays on, as audio is always present."""
+    from transformers.generation import GenerationMixin
+
+    if getattr(model, "_hf_peft_config_loaded", False):
+        model.enable_adapters()
+    return GenerationMixin.generate(model, **kwargs)
+
+
+def _empty_cache(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps":
+        torch.mps.empty_cache()

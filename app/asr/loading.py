@@ -1,0 +1,110 @@
+"""Device, precision and attention choices, and loading the AR Granite Speech models from a folder.
+
+Device order: CUDA in bf16, then Apple MPS (bf16 where this torch/macOS can compute in it, else float32;
+never float16, whose range the Granite multipliers overflow), then CPU in float32.
+flash-attn is used for the language model where it is installed; SDPA otherwise (the speech encoder
+and the Q-Former projector have their own attention and always use the default path).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from app.core.errors import ModelError
+
+AR_MODEL_TYPES = ("granite_speech", "granite_speech_plus")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def _mps_supports_bf16() -> bool:
+    try:
+        x = torch.ones(4, dtype=torch.bfloat16, device="mps")
+        return bool((x @ x).item() == 4.0)
+    except Exception:  # older macOS / torch: no bf16 kernels on MPS
+        return False
+
+
+def pick_device(pref: str | None = None) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype to run a model on; `pref` is None (best available), "cuda", "mps" or "cpu"."""
+    if pref not in (None, "cuda", "mps", "cpu"):
+        raise ModelError(f"Unknown device '{pref}': use cuda, mps or cpu.")
+    if pref == "cuda" or (pref is None and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ModelError("No CUDA GPU is available; run on the CPU (--device cpu) or install a CUDA build of torch.")
+        return torch.device("cuda"), torch.bfloat16
+    if pref == "mps" or (pref is None and _mps_available()):
+        if not _mps_available():
+            raise ModelError("Apple MPS is not available on this machine; run on the CPU (--device cpu).")
+        return torch.device("mps"), (torch.bfloat16 if _mps_supports_bf16() else torch.float32)
+    return torch.device("cpu"), torch.float32
+
+
+def flash_attn_installed() -> bool:
+    """Whether the optional flash-attn package can be imported."""
+    return importlib.util.find_spec("flash_attn") is not None
+
+
+def attention_implementation(device: torch.device | str) -> str:
+    """"flash_attention_2" on CUDA with flash-attn installed, else "sdpa"."""
+    if torch.device(device).type == "cuda" and flash_attn_installed():
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def _attn_argument(device: torch.device) -> str | dict[str, str]:
+    impl = attention_implementation(device)
+    if impl == "sdpa":
+        return impl
+    # The Q-Former projector does not support flash-attn: only the language model gets it.
+    return {"text_config": impl, "": "sdpa"}
+
+
+def model_class(model_type: str) -> Any:
+    """The transformers class for an AR model type."""
+    import transformers
+
+    if model_type == "granite_speech":
+        return transformers.GraniteSpeechForConditionalGeneration
+    if model_type == "granite_speech_plus":
+        return transformers.GraniteSpeechPlusForConditionalGeneration
+    raise ModelError(f"Model type '{model_type}' is not an autoregressive Granite Speech model.")
+
+
+def load_ar_model(
+    folder: Path, model_type: str, device: torch.device, dtype: torch.dtype
+) -> Any:
+    """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode."""
+    cls = model_class(model_type)
+    try:
+        model, info = cls.from_pretrained(
+            str(folder),
+            output_loading_info=True,
+            dtype=dtype,
+            use_safetensors=True,
+            trust_remote_code=False,
+            attn_implementation=_attn_argument(device),
+            local_files_only=True,
+        )
+    except torch.cuda.OutOfMemoryError:
+        raise ModelError(f"The GPU has too little free memory to load {Path(folder).name}; close other GPU programs or use --device cpu.") from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"The model in {folder} cannot be loaded ({_first_line(exc)}).") from exc
+    missing = sorted(info.get("missing_keys") or []) + sorted(k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys") or [])
+    if missing:
+        raise ModelError(
+            f"The weights in {folder} do not fit the model ({len(missing)} missing or misshapen, e.g. {missing[0]})."
+        )
+    return model.to(device).eval()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

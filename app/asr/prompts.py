@@ -1,0 +1,107 @@
+"""The instructions the Granite Speech AR models were trained on, and the chat wrapping around them.
+
+Families: "granite" (4.1-2b and 4.0-1b: no space after `<|audio|>`) and "plus" (4.1-2b-plus: a space
+after `<|audio|>` and a fixed system message). Kinds: "punctuated", "raw", "translate", "speakers",
+"timestamps". The text always goes through the tokenizer's own chat template: the two families ship
+different templates, and a hand-built wrapper makes the plus model loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from app.core.errors import ModelError
+
+AUDIO_TOKEN = "<|audio|>"
+
+PLUS_SYSTEM_MESSAGE = (
+    "Knowledge Cutoff Date: April 2024.\nToday's Date: December 19, 2024.\n"
+    "You are Granite, developed by IBM. You are a helpful AI assistant"
+)
+
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "ja": "Japanese",
+    "it": "Italian",
+    "zh": "Mandarin",
+}
+
+KINDS = ("punctuated", "raw", "translate", "speakers", "timestamps")
+
+_GRANITE = {
+    "punctuated": "transcribe the speech with proper punctuation and capitalization.",
+    "raw": "can you transcribe the speech into a written format?",
+    "keywords": "transcribe the speech to text.",
+    "translate": "translate the speech to {language} with proper punctuation and capitalization.",
+}
+
+_PLUS = {
+    "raw": "can you transcribe the speech into a written format?",
+    "speakers": (
+        "Speaker attribution: Transcribe and denote who is speaking by adding [Speaker 1]: and "
+        "[Speaker 2]: tags before speaker turns."
+    ),
+    "timestamps": (
+        "Timestamps: Transcribe the speech. After each word, add a timestamp tag showing the end time "
+        "in centiseconds, e.g. hello [T:45] world [T:82]"
+    ),
+}
+
+
+def _keyword_list(keywords: Sequence[str]) -> str:
+    cleaned = [" ".join(k.split()) for k in keywords]
+    return ", ".join(k for k in cleaned if k)
+
+
+def instruction(
+    family: str, kind: str, target_language: str | None = None, keywords: Sequence[str] = ()
+) -> str:
+    """The user-turn text (with its `<|audio|>` placeholder) for one task of one model family.
+
+    granite: "punctuated" and "raw" ASR, "translate" (to `target_language`, default English); with
+    keywords, ASR uses the keyword instruction `transcribe the speech to text. Keywords: a, b`.
+    plus: "raw" (also accepted as "punctuated": plus never punctuates), "speakers", "timestamps";
+    keywords are appended as ` Keywords: a, b`.
+    """
+    words = _keyword_list(keywords)
+    if family == "granite":
+        if kind == "translate":
+            code = target_language or "en"
+            if code not in LANGUAGE_NAMES:
+                raise ModelError(f"Unknown translation target '{code}'; use one of {', '.join(LANGUAGE_NAMES)}.")
+            return AUDIO_TOKEN + _GRANITE["translate"].format(language=LANGUAGE_NAMES[code])
+        if kind not in ("punctuated", "raw"):
+            raise ModelError(f"granite-speech-4.1-2b cannot do '{kind}'; it transcribes and translates.")
+        if words:
+            return f"{AUDIO_TOKEN}{_GRANITE['keywords']} Keywords: {words}"
+        return AUDIO_TOKEN + _GRANITE[kind]
+    if family == "plus":
+        key = "raw" if kind == "punctuated" else kind
+        if key not in _PLUS:
+            raise ModelError(f"granite-speech-4.1-2b-plus cannot do '{kind}'; it transcribes, labels speakers and times words.")
+        text = f"{AUDIO_TOKEN} {_PLUS[key]}"
+        return f"{text} Keywords: {words}" if words else text
+    raise ModelError(f"Model family '{family}' takes no text prompt.")
+
+
+def chat_messages(family: str, instruction_text: str) -> list[dict[str, str]]:
+    """The chat turns for one instruction: plus gets its fixed system message first."""
+    messages = [{"role": "user", "content": instruction_text}]
+    if family == "plus":
+        messages.insert(0, {"role": "system", "content": PLUS_SYSTEM_MESSAGE})
+    return messages
+
+
+def render_prompt(tokenizer: Any, family: str, instruction_text: str, prefix_text: str | None = None) -> str:
+    """The full prompt string from the tokenizer's chat template, ending with the assistant's turn.
+
+    `prefix_text` (plus) makes the model continue after that text.
+    """
+    extra = {"prefix_text": prefix_text} if prefix_text else {}
+    return tokenizer.apply_chat_template(
+        chat_messages(family, instruction_text), tokenize=False, add_generation_prompt=True, **extra
+    )
