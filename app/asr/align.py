@@ -1,0 +1,152 @@
+"""Forced alignment: the most likely CTC path (Viterbi) of a known token sequence through log-posteriors.
+
+The NAR encoder's BPE CTC head gives one frame per 80 ms: 16 kHz audio, 10 ms mel hops, two mel
+frames stacked per 50 Hz encoder frame, and windows of 4 encoder frames pooled per CTC frame
+(`NarModel.frame_s`). A token occupies the frames its path state holds; a word spans from its first
+token's first frame to its last token's last frame. Words come back with source ALIGNED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from app.core.document import TimingSource, Word
+from app.core.errors import ModelError
+
+_NEG = -1e30
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSpan:
+    """Frames [start, end) that token `index` of the sequence occupies on the best path."""
+
+    index: int
+    token: int
+    start: int
+    end: int
+
+
+def frames_needed(tokens: Sequence[int]) -> int:
+    """The fewest CTC frames that can carry `tokens`: one each, plus a blank between equal neighbours."""
+    return len(tokens) + sum(1 for a, b in zip(tokens, tokens[1:]) if a == b)
+
+
+def ctc_viterbi(log_probs: np.ndarray, tokens: Sequence[int], blank: int) -> list[TokenSpan]:
+    """Best CTC alignment of `tokens` through `log_probs` [T, V]; one span per token, in order.
+
+    Raises ModelError when the tokens cannot fit in the frames.
+    """
+    lp = np.asarray(log_probs, dtype=np.float64)
+    t_total = lp.shape[0]
+    tokens = [int(t) for t in tokens]
+    if not tokens:
+        return []
+    if blank in tokens:
+        raise ModelError("The text to align contains the blank token, which cannot be aligned.")
+    if frames_needed(tokens) > t_total:
+        raise ModelError(
+            f"The text is too long for its audio: {len(tokens)} tokens need {frames_needed(tokens)} "
+            f"frames of {t_total}; give a longer stretch of audio or less text."
+        )
+    labels = np.full(2 * len(tokens) + 1, blank, dtype=np.int64)
+    labels[1::2] = tokens
+    s_total = len(labels)
+    # a skip from s-2 to s is allowed into a token that differs from the token two states back
+    skip = np.zeros(s_total, dtype=bool)
+    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    emit = lp[:, labels]  # [T, S]
+    score = np.full(s_total, _NEG)
+    score[0] = emit[0, 0]
+    score[1] = emit[0, 1]
+    back = np.zeros((t_total, s_total), dtype=np.int8)  # 0 stay, 1 from s-1, 2 from s-2
+    for t in range(1, t_total):
+        stay = score
+        step = np.concatenate(([_NEG], score[:-1]))
+        jump = np.where(skip, np.concatenate(([_NEG, _NEG], score[:-2])), _NEG)
+        best = np.maximum(stay, np.maximum(step, jump))
+        back[t] = np.where(best == stay, 0, np.where(best == step, 1, 2))
+        score = best + emit[t]
+    s = s_total - 1 if score[-1] >= score[-2] else s_total - 2
+    states = np.empty(t_total, dtype=np.int64)
+    for t in range(t_total - 1, -1, -1):
+        states[t] = s
+        s -= int(back[t, s])
+    spans: list[TokenSpan] = []
+    for i, tok in enumerate(tokens):
+        frames = np.nonzero(states == 2 * i + 1)[0]
+        spans.append(TokenSpan(i, tok, int(frames[0]), int(frames[-1]) + 1))
+    return spans
+
+
+def word_frame_spans(log_probs: np.ndarray, word_tokens: Sequence[Sequence[int]], blank: int,
+                     columns: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """[start, end) frames per word, where each word is the list of its tokens (at least one each).
+
+    With `columns`, column k of `log_probs` holds token `columns[k]` (a slice of the vocabulary).
+    """
+    if any(len(w) == 0 for w in word_tokens):
+        raise ModelError("A word to align has no tokens; the tokenizer cannot spell it.")
+    flat = [int(t) for w in word_tokens for t in w]
+    if columns is not None:
+        where = {int(c): k for k, c in enumerate(columns)}
+        if blank not in where or any(t not in where for t in flat):
+            raise ModelError("The posteriors given for alignment lack some of the text's tokens.")
+        flat, blank = [where[t] for t in flat], where[blank]
+    spans = ctc_viterbi(log_probs, flat, blank)
+    out: list[tuple[int, int]] = []
+    i = 0
+    for w in word_tokens:
+        out.append((spans[i].start, spans[i + len(w) - 1].end))
+        i += len(w)
+    return out
+
+
+def timed_words(texts: Sequence[str], frame_spans: Sequence[tuple[int, int]], frame_ms: float,
+                offset_ms: int = 0, speaker: str | None = None) -> list[Word]:
+    """Words with times from frame spans (`frame_ms` per frame, `offset_ms` added), source ALIGNED."""
+    words: list[Word] = []
+    for text, (start, end) in zip(texts, frame_spans):
+        s = offset_ms + int(round(start * frame_ms))
+        e = offset_ms + int(round(end * frame_ms))
+        words.append(Word(text, s, max(e, s), speaker, None, TimingSource.ALIGNED))
+    return words
+
+
+class _Tokenizer(Protocol):
+    def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
+
+
+class _CtcModel(Protocol):
+    cfg: object
+    frame_s: float
+
+    def ctc_log_probs(self, waveform: np.ndarray, columns: Sequence[int] | None = None) -> np.ndarray: ...
+
+
+def tokenize_words(tokenizer: _Tokenizer, words: Sequence[str]) -> list[list[int]]:
+    """Each word's token ids, spelled as it appears in running text (a leading space after the first)."""
+    return [list(tokenizer.encode(w if i == 0 else " " + w, add_special_tokens=False)) for i, w in enumerate(words)]
+
+
+def align_words(model: _CtcModel, audio: np.ndarray, words: Sequence[str] | str, tokenizer: _Tokenizer,
+                offset_ms: int = 0, speaker: str | None = None) -> list[Word]:
+    """Time `words` (or a text, split at whitespace) against `audio` with the NAR encoder's BPE CTC head.
+
+    Times are absolute: `offset_ms` is where `audio` starts in the recording. Raises ModelError when
+    the text cannot fit in the audio.
+    """
+    texts = words.split() if isinstance(words, str) else [w for w in words]
+    if not texts:
+        return []
+    blank = int(model.cfg.blank_token_id)  # type: ignore[attr-defined]
+    word_tokens = tokenize_words(tokenizer, texts)
+    columns = [blank] + sorted({t for w in word_tokens for t in w} - {blank})
+    log_probs = model.ctc_log_probs(np.asarray(audio, dtype=np.float32), columns)
+    spans = word_frame_spans(log_probs, word_tokens, blank, columns)
+    words = timed_words(texts, spans, model.frame_s * 1000.0, offset_ms, speaker)
+    end_ms = offset_ms + len(audio) * 1000 // SAMPLE_RATE  # the last frame may reach past the audio
+    return [w.replace(start_ms=min(w.start_ms, end_ms), end_ms=min(w.end_ms, end_ms)) for w in words]
