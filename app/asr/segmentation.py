@@ -1,0 +1,267 @@
+"""Cutting a long recording into pieces that fit a model, at pauses, so that no word is cut in half.
+
+A small energy voice-activity detector marks 10 ms frames as voiced or quiet: the frame RMS in dB is
+compared with a threshold that adapts to the recording (a margin above its noise floor, the 10th
+percentile of the frame levels). `plan_pieces` then walks through the speech: each piece ends at the
+best pause before the model's maximum length (long pauses and late pauses score best), silence-only
+stretches are left out (times stay absolute because a piece is a range of the original samples), and
+only where no pause exists at all is the audio cut hard, with `overlap_s` of overlap so the stitcher
+can rejoin the words on both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+FRAME = 160  # 10 ms frames
+_FLOOR_DB = -100.0
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A range [start, end) of the recording, in samples at 16 kHz."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end - self.start) / SAMPLE_RATE
+
+    @property
+    def start_ms(self) -> int:
+        return self.start * 1000 // SAMPLE_RATE
+
+    @property
+    def end_ms(self) -> int:
+        return self.end * 1000 // SAMPLE_RATE
+
+
+def frame_levels(audio: np.ndarray) -> np.ndarray:
+    """RMS level in dB (full scale 0 dB) of each 10 ms frame; the last partial frame counts too."""
+    n = len(audio)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    count = -(-n // FRAME)
+    padded = np.zeros(count * FRAME, dtype=np.float32)
+    padded[:n] = audio
+    power = np.square(padded.reshape(count, FRAME), dtype=np.float64).mean(axis=1)
+    if n % FRAME:  # the partial last frame: average over its real samples only
+        power[-1] *= FRAME / (n % FRAME)
+    return np.maximum(10.0 * np.log10(power + 1e-12), _FLOOR_DB).astype(np.float32)
+
+
+def voiced_frames(audio: np.ndarray, margin_db: float = 10.0, silence_db: float = -65.0) -> np.ndarray:
+    """A boolean per 10 ms frame: True where the level stands clearly above the recording's noise floor.
+
+    The threshold is the noise floor (10th percentile) plus `margin_db`, or a quarter of the way from
+    the floor to the loud frames (95th percentile) when that is higher; a recording that is quiet
+    throughout (below `silence_db`) has no speech at all, and one without any dynamics (a steady tone)
+    is all voiced.
+    """
+    levels = frame_levels(audio)
+    if levels.size == 0:
+        return np.zeros(0, dtype=bool)
+    floor = float(np.percentile(levels, 10))
+    loud = float(np.percentile(levels, 95))
+    if loud < silence_db:
+        return np.zeros(levels.size, dtype=bool)
+    if loud - floor < margin_db:  # no dynamics at all (a steady tone or hum): keep whatever is not silent
+        return levels > silence_db
+    threshold = max(floor + margin_db, floor + 0.25 * (loud - floor), silence_db)
+    return levels > threshold
+
+
+def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
+    """[start, end) frame ranges where `mask` equals `value`."""
+    if mask.size == 0:
+        return []
+    m = (mask == value).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], m, [0]))))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def plan_pieces(
+    audio: np.ndarray,
+    max_piece_s: float,
+    overlap_s: float = 0.0,
+    min_piece_s: float | None = None,
+    context_s: float = 0.0,
+    min_pause_s: float = 0.15,
+    pad_s: float = 0.2,
+) -> list[Piece]:
+    """Pieces (in samples) that cover all the speech of `audio`, none longer than `max_piece_s`.
+
+    - A piece ends at a pause: the one scoring best on length and lateness after `min_piece_s`
+      (default: a third of the maximum). Pauses shorter than `min_pause_s` (which may be a stop
+      consonant inside a word) are used only when no longer one exists, and then like a hard cut the
+      next piece starts `overlap_s` earlier; with no pause at all, the cut is hard, overlapped too.
+    - Quiet stretches longer than twice `pad_s` between pieces are dropped (each piece keeps `pad_s`
+      of its surrounding silence).
+    - `context_s` > 0 makes every piece after the first also start up to `context_s` earlier (at a pause
+      where possible), so neighbours share some speech: the speaker linker compares labels there.
+    """
+    planned = plan_pieces_with_cores(audio, max_piece_s, overlap_s, min_piece_s, context_s, min_pause_s, pad_s)
+    return [piece for piece, _core in planned]
+
+
+def plan_pieces_with_cores(
+    audio: np.ndarray,
+    max_piece_s: float,
+    overlap_s: float = 0.0,
+    min_piece_s: float | None = None,
+    context_s: float = 0.0,
+    min_pause_s: float = 0.15,
+    pad_s: float = 0.2,
+) -> list[tuple[Piece, Piece]]:
+    """Like `plan_pieces`, each piece with its core: the piece without the context borrowed from before."""
+    if max_piece_s <= 0:
+        raise ValueError("max_piece_s must be positive")
+    n = len(audio)
+    voiced = voiced_frames(audio)
+    if n == 0 or not voiced.any():
+        return []
+    fps = SAMPLE_RATE / FRAME
+    full = max(int(max_piece_s * fps), 1)
+    context = max(int(max(context_s, 0.0) * fps), 0)
+    core_max = max(full - context, (full + 1) // 2)  # context never takes more than half of a piece
+    context = min(context, full - core_max)
+    min_len = int((max_piece_s / 3 if min_piece_s is None else min_piece_s) * fps)
+    min_len = min(max(min_len, 1), core_max)
+    overlap = min(int(overlap_s * fps), core_max // 2)
+    pad = int(pad_s * fps)
+
+    pauses = _runs(voiced, False)
+    speech = _runs(voiced, True)
+    cores = _plan_frames(speech, pauses, voiced.size, core_max, min_len, overlap, pad, int(min_pause_s * fps))
+    pieces = _add_context(cores, pauses, context, full) if context > 0 else cores
+    out = []
+    for (a, b), (ca, cb) in zip(pieces, cores):
+        end = min(b * FRAME, n)
+        if end > a * FRAME:
+            out.append((Piece(a * FRAME, end), Piece(ca * FRAME, min(cb * FRAME, n))))
+    return out
+
+
+def speech_spans(audio: np.ndarray, offset: int = 0, min_gap_s: float = 0.3) -> list[tuple[int, int]]:
+    """Voiced stretches of `audio` as sample ranges (plus `offset`), joined across gaps under `min_gap_s`.
+
+    With no voiced frame at all, the whole range is one span (the model heard something there).
+    """
+    voiced = voiced_frames(audio)
+    runs = _runs(voiced, True)
+    if not runs:
+        return [(offset, offset + len(audio))] if len(audio) else []
+    gap = int(min_gap_s * SAMPLE_RATE / FRAME)
+    joined = [list(runs[0])]
+    for a, b in runs[1:]:
+        if a - joined[-1][1] < gap:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    return [(offset + a * FRAME, offset + min(b * FRAME, len(audio))) for a, b in joined]
+
+
+def _plan_frames(
+    speech: list[tuple[int, int]],
+    pauses: list[tuple[int, int]],
+    total: int,
+    max_len: int,
+    min_len: int,
+    overlap: int,
+    pad: int,
+    min_pause: int,
+) -> list[tuple[int, int]]:
+    """The greedy walk over frames; see `plan_pieces`."""
+    last_speech = speech[-1][1]
+    pieces: list[tuple[int, int]] = []
+    cursor = max(speech[0][0] - pad, 0)
+    while cursor < last_speech:
+        limit = cursor + max_len
+        if last_speech <= limit:
+            pieces.append((cursor, min(last_speech + pad, total, limit)))
+            break
+        cut = _best_pause(pauses, cursor, limit, min_len, min_pause)
+        if cut is None:  # last resort: a hard cut, overlapped
+            pieces.append((cursor, limit))
+            cursor = limit - overlap
+        elif not cut[2]:  # only a short gap: it may be inside a word, so overlap too
+            mid = min((cut[0] + cut[1]) // 2, limit)
+            pieces.append((cursor, mid))
+            cursor = max(mid - overlap, cursor + 1)
+        else:
+            p_start, p_end, _long = cut
+            mid = (p_start + p_end) // 2
+            end = min(p_start + pad, mid, limit)
+            end = max(end, min(p_start + 1, limit))
+            pieces.append((cursor, end))
+            cursor = max(p_end - pad, end)
+        nxt = _next_speech(speech, cursor)
+        if nxt is None:
+            break
+        cursor = max(cursor, nxt - pad)
+    return pieces
+
+
+def _best_pause(
+    pauses: list[tuple[int, int]], cursor: int, limit: int, min_len: int, min_pause: int
+) -> tuple[int, int, bool] | None:
+    """The pause inside (cursor + min_len, limit] that scores best, clipped to the window, or None.
+
+    The flag says whether it is a real pause (at least `min_pause` frames) or only a short gap.
+    """
+    best: tuple[float, tuple[int, int]] | None = None
+    fallback: tuple[float, tuple[int, int]] | None = None
+    span = max(limit - cursor, 1)
+    for a, b in pauses:
+        if b <= cursor + min_len or a >= limit:
+            continue
+        a2, b2 = max(a, cursor + min_len), min(b, limit)
+        if b2 <= a2:
+            continue
+        length = b2 - a2
+        lateness = (a2 - cursor) / span
+        score = lateness + min(length / 100.0, 1.0)  # a long pause outweighs some length
+        if b - a >= min_pause:
+            if best is None or score > best[0]:
+                best = (score, (a2, b2))
+        elif b - a >= 3 and (fallback is None or length > fallback[1][1] - fallback[1][0]):
+            fallback = (score, (a2, b2))
+    if best is not None:
+        return (*best[1], True)
+    return (*fallback[1], False) if fallback is not None else None
+
+
+def _next_speech(speech: list[tuple[int, int]], frame: int) -> int | None:
+    """The first voiced frame at or after `frame`."""
+    for a, b in speech:
+        if b > frame:
+            return max(a, frame)
+    return None
+
+
+def _add_context(
+    cores: list[tuple[int, int]], pauses: list[tuple[int, int]], context: int, max_len: int
+) -> list[tuple[int, int]]:
+    """Start every piece after the first up to `context` frames earlier, at a pause where one is near."""
+    out = cores[:1]
+    for (p_start, p_end), (start, end) in zip(cores, cores[1:]):
+        lowest = max(p_start, end - max_len)
+        want = max(lowest, min(start, p_end) - context)
+        best = want
+        best_dist = 51  # look for a pause within half a second
+        for a, b in pauses:
+            point = min(max(want, a), b - 1)  # the frame of this pause nearest to `want`
+            if point < lowest or point >= start:
+                continue
+            if abs(point - want) < best_dist:
+                best, best_dist = point, abs(point - want)
+        out.append((best, end) if best < start else (start, end))
+    return out
