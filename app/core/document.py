@@ -167,18 +167,9 @@ class Transcript:
         return f"S{n}"
 
     def segments(self) -> list[Segment]:
-        """Speaker turns and paragraphs, derived from the words (cached until the next change)."""
+        """Speaker turns and paragraphs, derived from the words (kept up to date incrementally)."""
         if self._segments is None:
-            segs: list[Segment] = []
-            start = 0
-            words = self._words
-            for i in range(1, len(words)):
-                if words[i].starts_segment or words[i].speaker != words[i - 1].speaker:
-                    segs.append(Segment(start, i, words[start].speaker))
-                    start = i
-            if words:
-                segs.append(Segment(start, len(words), words[start].speaker))
-            self._segments = segs
+            self._segments = _scan_segments(self._words, 0, len(self._words))
         return self._segments
 
     def segment_index_of(self, word_index: int) -> int:
@@ -224,10 +215,38 @@ class Transcript:
             raise EditError(f"The word range {start}-{end} is outside the transcript.")
         old = self._words[start:end]
         self._words[start:end] = list(new_words)
-        self._segments = None
+        self._update_segments(start, end, len(new_words))
         self._starts = None
         self._notify(Change(ChangeKind.WORDS, start, end - start, len(new_words), origin))
         return old
+
+    def _update_segments(self, start: int, end: int, inserted: int) -> None:
+        """Re-derive only the segments a splice of [start, end) -> `inserted` words can touch.
+
+        Segments wholly before the one holding word start-1 are unchanged; those after the one holding
+        the first word past the old range are only shifted. On a 2-hour interview this keeps each
+        keystroke O(segments) instead of a scan over every word.
+        """
+        segs = self._segments
+        if not segs:
+            self._segments = None
+            return
+        old_len = segs[-1].end
+        delta = inserted - (end - start)
+        starts = [seg.start for seg in segs]
+        i = max(bisect.bisect_right(starts, max(start - 1, 0)) - 1, 0)
+        if end < old_len:
+            j = bisect.bisect_right(starts, end) - 1
+            hi = segs[j].end + delta
+        else:
+            j = len(segs) - 1
+            hi = len(self._words)
+        lo = segs[i].start
+        middle = _scan_segments(self._words, lo, hi)
+        tail = segs[j + 1 :]
+        if delta:
+            tail = [Segment(seg.start + delta, seg.end + delta, seg.speaker) for seg in tail]
+        self._segments = segs[:i] + middle + tail
 
     def set_speakers(self, speakers: Sequence[Speaker], origin: object | None = None) -> tuple[Speaker, ...]:
         """Replace the speaker table; returns the old one."""
@@ -250,6 +269,20 @@ class Transcript:
             self.settings = settings
         self._notify(Change(ChangeKind.META, origin=origin))
         return old
+
+
+def _scan_segments(words: list[Word], lo: int, hi: int) -> list[Segment]:
+    """The segments of words[lo:hi], assuming a segment starts at `lo` and one ends at `hi`."""
+    segs: list[Segment] = []
+    start = lo
+    for i in range(lo + 1, hi):
+        w = words[i]
+        if w.starts_segment or w.speaker != words[i - 1].speaker:
+            segs.append(Segment(start, i, words[start].speaker))
+            start = i
+    if hi > lo:
+        segs.append(Segment(start, hi, words[start].speaker))
+    return segs
 
 
 class _ReadOnly(Sequence[Word]):
