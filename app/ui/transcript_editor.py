@@ -11,10 +11,8 @@ only the paragraphs they touched.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import (
-    QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QShortcut, QTextCursor,
-)
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QInputDialog, QMenu, QTextEdit, QVBoxLayout, QWidget
 
 from app.core.document import Change, ChangeKind, Transcript
@@ -25,72 +23,9 @@ from app.ui.speakers_panel import build_speaker_menu
 from app.ui.transcript_render import (
     TranscriptLayout, changed_end, cursor_after_change, plan_edit, token_spans,
 )
+from app.ui.transcript_view import TranscriptTextView
 from app.ui.undo import DocumentUndoStack
 from app.ui.word_styles import SegmentHeaders, WordHighlighter, WordMarks
-
-
-class _TextView(QTextEdit):
-    """The text surface: routes structural keys, clicks and painting to the editor."""
-
-    def __init__(self, editor: "TranscriptEditor") -> None:
-        super().__init__(editor)
-        self._editor = editor
-        self._press: QPoint | None = None
-        self.setAcceptRichText(False)
-        self.setAcceptDrops(False)
-        self.setMouseTracking(True)
-        self.document().setUndoRedoEnabled(False)  # the DocumentUndoStack is the only history
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        if not self._editor._on_view_key(event):
-            super().keyPressEvent(event)
-
-    def event(self, event: QEvent) -> bool:
-        # Undo/redo must reach keyPressEvent (and our stack) even when the window has Ctrl+Z actions.
-        if event.type() == QEvent.Type.ShortcutOverride and (
-            event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)
-        ):
-            event.accept()
-            return True
-        return super().event(event)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        super().paintEvent(event)
-        painter = QPainter(self.viewport())
-        try:
-            self._editor._headers.paint(painter, event.rect())
-        finally:
-            painter.end()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        pos = event.position().toPoint()
-        if event.button() == Qt.MouseButton.LeftButton:
-            segment = self._editor._headers.segment_at(pos)
-            if segment >= 0:
-                self._editor._on_header_clicked(segment, self.viewport().mapToGlobal(pos))
-                return
-            self._press = pos
-        super().mousePressEvent(event)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        super().mouseReleaseEvent(event)
-        pos = event.position().toPoint()
-        press, self._press = self._press, None
-        if (event.button() == Qt.MouseButton.LeftButton and press is not None
-                and (pos - press).manhattanLength() < 4 and not self.textCursor().hasSelection()):
-            self._editor._on_view_clicked(pos)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        over_name = self._editor._headers.segment_at(event.position().toPoint()) >= 0
-        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over_name else Qt.CursorShape.IBeamCursor)
-        super().mouseMoveEvent(event)
-
-    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt's name
-        # Pasted line breaks would create paragraphs without a segment: paste them as spaces.
-        text = source.text().replace("\r\n", " ")
-        for ch in "\r\n\u2028\u2029\t\v\f":
-            text = text.replace(ch, " ")
-        self.textCursor().insertText(text)
 
 
 class TranscriptEditor(QWidget):
@@ -117,7 +52,7 @@ class TranscriptEditor(QWidget):
         self.follow_playback = True
         """Scroll to keep the playing word in view."""
 
-        self._view = _TextView(self)
+        self._view = TranscriptTextView(self)
         font = self._view.font()
         font.setPointSizeF(font.pointSizeF() + 1.5)
         self._view.setFont(font)
