@@ -201,7 +201,48 @@ def build_tiny_plus(folder: Path) -> Path:
     return _build(Path(folder), plus=True)
 
 
+def write_tiny_ctc_head(folder: Path, seed: int = 2468, blank_bias: float = 1.0) -> Path:
+    """Write a random BPE CTC head `out_llm.safetensors` into a tiny granite folder and return its path.
+
+    Shapes as in 4.1-2b: [vocab, encoder hidden] weight and [vocab] bias, where vocab = the LLM vocabulary
+    (the ids before `<|audio|>`, plus the blank as label 0). `blank_bias` favours the blank a little so
+    that drafts are a few tokens per second rather than one per frame.
+    """
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    hidden = int(config["encoder_config"]["hidden_dim"])
+    labels = int(config["text_config"]["vocab_size"])
+    gen = torch.Generator().manual_seed(seed)
+    weight = torch.randn(labels, hidden, generator=gen) * 0.3
+    bias = torch.zeros(labels)
+    bias[0] = blank_bias
+    path = folder / "out_llm.safetensors"
+    save_file({"weight": weight.contiguous(), "bias": bias}, str(path))
+    return path
+
+
+def build_tiny_granite_with_head(folder: Path, source: Path | None = None) -> Path:
+    """A tiny granite folder that also ships a random CTC head (a copy of `source` when given, else a build)."""
+    folder = Path(folder)
+    if (folder / MARKER).exists() and (folder / "out_llm.safetensors").exists():
+        return folder
+    building = folder.with_name(folder.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    if source is not None and (Path(source) / MARKER).exists():
+        shutil.copytree(source, building)
+    else:
+        build_tiny_granite(building)
+    write_tiny_ctc_head(building)
+    shutil.rmtree(folder, ignore_errors=True)
+    building.rename(folder)
+    return folder
+
+
 def shared_tiny(tmp_path_factory, kind: str = "granite") -> Path:
-    """The session's one copy of a tiny model ("granite" or "plus"), shared by every test file."""
+    """The session's one copy of a tiny model ("granite", "plus", or "granite_ctc": granite with a CTC head)."""
     base = Path(tmp_path_factory.getbasetemp()) / "tiny_models"
+    if kind == "granite_ctc":
+        return build_tiny_granite_with_head(base / "granite_ctc", build_tiny_granite(base / "granite"))
     return build_tiny_plus(base / "plus") if kind == "plus" else build_tiny_granite(base / "granite")

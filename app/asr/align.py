@@ -150,3 +150,32 @@ def align_words(model: _CtcModel, audio: np.ndarray, words: Sequence[str] | str,
     words = timed_words(texts, spans, model.frame_s * 1000.0, offset_ms, speaker)
     end_ms = offset_ms + len(audio) * 1000 // SAMPLE_RATE  # the last frame may reach past the audio
     return [w.replace(start_ms=min(w.start_ms, end_ms), end_ms=min(w.end_ms, end_ms)) for w in words]
+
+
+def load_ctc_aligner(model_name: str, device: str | None = None) -> tuple[_CtcModel, _Tokenizer]:
+    """A CTC model and tokenizer to align with: the NAR model's BPE head ("nar" or a NAR folder), or the
+    4.1-2b BPE head `out_llm.safetensors` ("2b" or a 4.1-2b folder that ships it; only its encoder loads).
+
+    Raises ModelError (one sentence) for a model without a usable CTC head.
+    """
+    from app.asr.ctc_head import HEAD_FILE, has_ctc_head, load_granite_aligner
+    from app.asr.loading import pick_device
+    from app.asr.nar.engine import load_tokenizer
+    from app.asr.registry import resolve_model
+
+    spec, folder = resolve_model(model_name)
+    if folder is None:
+        raise ModelError(f"{spec.display_name} is not downloaded.")
+    dev, dtype = pick_device(device)
+    if spec.family == "nar":
+        from app.asr.nar.model import load_nar
+
+        return load_nar(folder, device=dev, dtype=dtype), load_tokenizer(folder)
+    if spec.family == "granite" and has_ctc_head(folder):
+        return load_granite_aligner(folder, dev, dtype), load_tokenizer(folder)
+    if spec.family == "granite":
+        raise ModelError(
+            f"{folder} has no CTC head ({HEAD_FILE}, shipped with granite-speech-4.1-2b); "
+            "align with --model nar, or 2b once it is downloaded with that file."
+        )
+    raise ModelError(f"{spec.display_name} has no CTC head to align with; use --model nar or 2b.")

@@ -14,11 +14,17 @@ out-of-memory changes nothing). `exact_batches=False` is transformers' path exac
 
 A CUDA (or MPS) out-of-memory error is raised as `torch.OutOfMemoryError` with the GPU cache emptied,
 so the caller can halve the batch and retry.
+
+Self-speculative decoding (opt-in: `ARRunner.load(..., speculative=True)`, used only when the model folder
+ships the BPE CTC head `out_llm.safetensors`, i.e. 4.1-2b): the encoder pass that feeds the projector also
+feeds the head, whose greedy CTC output is the draft the LLM verifies (`app.asr.speculative`). The token ids
+are those of plain greedy decoding; only the number of LLM forward passes changes.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,11 +32,20 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from app.asr.ctc_head import CtcHead, capture_mid_blank, has_ctc_head, load_ctc_head
 from app.asr.features import audio_token_count, log_mel_features
 from app.asr.loading import load_ar_model, pick_device
 from app.asr.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.registry import ModelSpec, read_model_type, resolve_model
+from app.asr.speculative import SpeculativeStats, speculative_greedy
 from app.core.errors import ModelError
+
+EncoderStates = list[tuple[torch.Tensor, "torch.Tensor | None"]]  # per piece: encoder states [T, D], P(blank) [T]
+
+# generation_config settings that change greedy choices; speculative decoding does not apply them
+_UNSUPPORTED_SETTINGS = ("repetition_penalty", "no_repeat_ngram_size", "bad_words_ids", "suppress_tokens",
+                         "begin_suppress_tokens", "sequence_bias", "forced_bos_token_id", "forced_eos_token_id",
+                         "encoder_repetition_penalty", "exponential_decay_length_penalty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +72,8 @@ class ARRunner:
         device: torch.device,
         dtype: torch.dtype,
         exact_batches: bool = True,
+        ctc_head: CtcHead | None = None,
+        speculative: bool = False,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -71,12 +88,21 @@ class ARRunner:
             raise ModelError(f"The tokenizer in {folder} does not match the model's audio token id.")
         self._prompt_cache: dict[tuple[str, str | None], tuple[list[int], list[int]]] = {}
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.ctc_head = ctc_head
+        self.speculative = speculative
+        self.last_speculative_stats: SpeculativeStats | None = None
+        self._norm_cache: dict[int, str] = {}
 
     @classmethod
     def load(
-        cls, path_or_spec: str | os.PathLike[str] | ModelSpec, device: str | None = None, exact_batches: bool = True
+        cls, path_or_spec: str | os.PathLike[str] | ModelSpec, device: str | None = None, exact_batches: bool = True,
+        speculative: bool = False,
     ) -> "ARRunner":
-        """Load from a key ("2b", "plus", "4.0-1b"), a ModelSpec or a local folder; `device` as in pick_device."""
+        """Load from a key ("2b", "plus", "4.0-1b"), a ModelSpec or a local folder; `device` as in pick_device.
+
+        `speculative=True` loads the folder's BPE CTC head (where it ships one) and makes `generate_ids`
+        decode self-speculatively; without a head it changes nothing.
+        """
         from transformers import AutoTokenizer
 
         target = path_or_spec.key if isinstance(path_or_spec, ModelSpec) else path_or_spec
@@ -96,7 +122,12 @@ class ARRunner:
         except (OSError, ValueError) as exc:
             raise ModelError(f"The tokenizer in {folder} cannot be loaded ({str(exc).splitlines()[0][:200]}).") from exc
         model = load_ar_model(folder, model_type, dev, dtype)
-        return cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches)
+        head = None
+        if speculative and has_ctc_head(folder):
+            head = load_ctc_head(folder, int(model.config.encoder_config.hidden_dim),
+                                 int(model.config.text_config.vocab_size), dev, dtype)
+        return cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches, ctc_head=head,
+                   speculative=speculative)
 
     # ---- inputs ---------------------------------------------------------------------------------------
 
@@ -154,19 +185,40 @@ class ARRunner:
 
     # ---- decoding -------------------------------------------------------------------------------------
 
-    def _audio_embeddings(self, batch: ARBatch) -> torch.Tensor:
-        """Projected audio embeddings [B, max tokens, hidden], each length group encoded without padding."""
+    def _audio_embeddings(self, batch: ARBatch, states: EncoderStates | None = None) -> torch.Tensor:
+        """Projected audio embeddings [B, max tokens, hidden], each length group encoded without padding.
+
+        With a `states` list, each piece's final encoder states and mid-layer P(blank) are appended to it.
+        """
         feats = batch.input_features.to(self.dtype)
         frames = batch.frames
         out: torch.Tensor | None = None
+        kept: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
         for length in sorted(set(frames)):
             idx = [i for i, f in enumerate(frames) if f == length]
-            emb = self.model.get_audio_features(feats[idx, :length], return_dict=True).pooler_output
+            with capture_mid_blank(self.model.model.encoder) if states is not None else nullcontext({}) as box:
+                enc = self.model.get_audio_features(feats[idx, :length], return_dict=True)
+            emb = enc.pooler_output
+            if states is not None:
+                for k, i in enumerate(idx):
+                    blank = box.get("blank")
+                    kept[i] = (enc.last_hidden_state[k], None if blank is None else blank[k])
             if out is None:
                 out = emb.new_zeros((feats.shape[0], max(batch.audio_tokens), emb.shape[-1]))
             out[idx, : emb.shape[1]] = emb
         assert out is not None
+        if states is not None:
+            states.extend(kept[i] for i in range(len(frames)))
         return out
+
+    def _padded_audio_embeddings(self, batch: ARBatch, states: EncoderStates) -> torch.Tensor:
+        """transformers' batched encoder path (exact_batches=False), keeping each piece's encoder states."""
+        with capture_mid_blank(self.model.model.encoder) as box:
+            enc = self.model.get_audio_features(batch.input_features.to(self.dtype), return_dict=True)
+        blank = box.get("blank")
+        for i, n in enumerate(batch.frames):
+            states.append((enc.last_hidden_state[i, :n], None if blank is None else blank[i, :n]))
+        return enc.pooler_output
 
     def generate_ids(
         self,
@@ -176,7 +228,13 @@ class ARRunner:
         min_new_tokens: int | None = None,
         prefix_texts: Sequence[str | None] | None = None,
     ) -> list[list[int]]:
-        """Greedy decode one batch; the new token ids of each piece, cut at the first end of text."""
+        """Greedy decode one batch; the new token ids of each piece, cut at the first end of text.
+
+        Self-speculative (same ids, fewer LLM passes) when the runner was loaded with speculative=True and a
+        CTC head, and the model's generation settings are plain greedy ones.
+        """
+        if self.speculative and self.ctc_head is not None and not self.speculative_blockers():
+            return self.speculative_generate_ids(pieces, instruction, max_new_tokens, min_new_tokens, prefix_texts)
         batch = self.build_inputs(pieces, instruction, prefix_texts)
         kwargs: dict[str, Any] = dict(
             attention_mask=batch.attention_mask,
@@ -214,10 +272,93 @@ class ARRunner:
         new = out[:, batch.input_ids.shape[1] :].tolist()
         return [self._cut(row) for row in new]
 
-    def _cut(self, row: list[int]) -> list[int]:
+    # ---- self-speculative decoding ------------------------------------------------------------------
+
+    def speculative_blockers(self) -> list[str]:
+        """generation_config settings of this model that speculative decoding cannot honour (then it is not used)."""
+        config = self.model.generation_config
+        out = []
+        for name in _UNSUPPORTED_SETTINGS:
+            value = getattr(config, name, None)
+            if value not in (None, 1.0, 0, [], {}) and not (name == "repetition_penalty" and value == 1):
+                out.append(name)
+        return out
+
+    def speculative_generate_ids(
+        self,
+        pieces: Sequence[np.ndarray],
+        instruction: str,
+        max_new_tokens: int,
+        min_new_tokens: int | None = None,
+        prefix_texts: Sequence[str | None] | None = None,
+        drafts: Sequence[Sequence[int]] | None = None,
+    ) -> list[list[int]]:
+        """What `generate_ids` gives, decoded self-speculatively; stats in `last_speculative_stats`.
+
+        The drafts are the CTC head's greedy output (canonically re-tokenized), or `drafts` when given
+        (one list of token ids per piece; any source: a previous pass, another model, a test).
+        """
+        if drafts is None and self.ctc_head is None:
+            raise ModelError(f"{self.spec.display_name} has no CTC head ({self.folder} lacks out_llm.safetensors).")
+        if drafts is not None and len(drafts) != len(pieces):
+            raise ValueError("drafts must have one entry per piece")
+        batch = self.build_inputs(pieces, instruction, prefix_texts)
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = list(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if getattr(self.model, "_hf_peft_config_loaded", False):
+            self.model.enable_adapters()
+        try:
+            with torch.inference_mode():
+                states: EncoderStates = []
+                if self.exact_batches:
+                    audio = self._audio_embeddings(batch, states)
+                else:
+                    audio = self._padded_audio_embeddings(batch, states)
+                if drafts is None:
+                    assert self.ctc_head is not None
+                    drafts = [self.canonical_draft(d) for d in self.ctc_head.draft_ids(states)]
+                del states
+                embeds = self.model.model.get_merged_audio_embeddings(
+                    input_ids=batch.input_ids, audio_features=audio, input_features_mask=batch.input_features_mask
+                )
+                out, stats = speculative_greedy(
+                    self.model, embeds, batch.attention_mask, drafts, int(max_new_tokens), self._stop_ids(),
+                    self._norm_token, min_new_tokens=int(min_new_tokens or 0), eos_ids=eos_ids,
+                    pad_token_id=self.pad_token_id,
+                )
+        except torch.OutOfMemoryError:
+            _empty_cache(self.device)
+            raise
+        except RuntimeError as exc:
+            if "out of memory" in str(exc).lower():
+                _empty_cache(self.device)
+                raise torch.OutOfMemoryError(str(exc)) from exc
+            raise
+        self.last_speculative_stats = stats
+        return out
+
+    def canonical_draft(self, ids: Sequence[int]) -> list[int]:
+        """A CTC draft as the tokenizer would spell its text (the head may split words differently)."""
+        text = self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=True).strip()
+        return list(self.tokenizer.encode(text, add_special_tokens=False)) if text else []
+
+    def _norm_token(self, token: int) -> str:
+        norm = self._norm_cache.get(token)
+        if norm is None:
+            text = self.tokenizer.decode([token], skip_special_tokens=True)
+            norm = "".join(ch for ch in text.lower() if ch.isalnum())
+            self._norm_cache[token] = norm
+        return norm
+
+    def _stop_ids(self) -> set[int]:
         eos = self.model.generation_config.eos_token_id
         stops = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        stops.add(self.tokenizer.eos_token_id)
+        if self.tokenizer.eos_token_id is not None:
+            stops.add(self.tokenizer.eos_token_id)
+        return stops
+
+    def _cut(self, row: list[int]) -> list[int]:
+        stops = self._stop_ids()
         for i, tok in enumerate(row):
             if tok in stops:
                 return row[:i]

@@ -1,9 +1,9 @@
-"""`verbatim align PROJECT [--range START_MS END_MS] [--model nar|PATH] [--device] [-o OUT]`.
+"""`verbatim align PROJECT [--range START_MS END_MS] [--model nar|2b|PATH] [--device] [-o OUT]`.
 
 Re-times the project's INTERPOLATED words (those typed or changed by hand) against the recording with
-the NAR model's CTC head. Each run of interpolated words is aligned together with its kept neighbours
-as anchors, on the audio from the previous anchor's start to the next anchor's end; the new times stay
-between the anchors. The project is saved atomically (to OUT when given, else in place).
+a BPE CTC head: the NAR model's, or the one granite-speech-4.1-2b ships (`out_llm.safetensors`).
+Each run of interpolated words is aligned together with its kept neighbours as anchors, on the audio
+from the previous anchor's start to the next anchor's end; the new times stay between the anchors. The project is saved atomically (to OUT when given, else in place).
 """
 
 from __future__ import annotations
@@ -84,18 +84,9 @@ def retime_runs(words: Sequence[Word], audio: np.ndarray, align: Aligner,
 
 
 def _model_aligner(model_name: str, device: str | None) -> Aligner:
-    from app.asr.align import align_words
-    from app.asr.loading import pick_device
-    from app.asr.nar.engine import load_tokenizer
-    from app.asr.nar.model import load_nar
-    from app.asr.registry import resolve_model
+    from app.asr.align import align_words, load_ctc_aligner
 
-    spec, folder = resolve_model(model_name)
-    if spec.family != "nar" or folder is None:
-        raise ModelError("Aligning needs the NAR model's CTC head; use --model nar or a NAR model folder.")
-    dev, dtype = pick_device(device)
-    model = load_nar(folder, device=dev, dtype=dtype)
-    tokenizer = load_tokenizer(folder)
+    model, tokenizer = load_ctc_aligner(model_name, device)
     return lambda audio, texts, offset: align_words(model, audio, texts, tokenizer, offset_ms=offset)
 
 

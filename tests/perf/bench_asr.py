@@ -9,19 +9,30 @@ plus timestamps), since random weights would otherwise stop or ramble at random.
 Pieces are 20-30 s (spread evenly, as cutting at pauses gives). Both batching modes are measured:
 "exact" (each length encoded alone, the app's default) and "padded" (transformers' own batched encoder).
 
-Self-speculative decoding (CTC draft verified by the LLM) is NOT measured: its speed depends entirely on
-how many draft tokens the LLM accepts, which is ~0 with random weights, so a number would be meaningless;
-it needs the real checkpoint and its out_llm CTC head.
+Self-speculative decoding (4.1-2b only; `app.asr.speculative`) is measured against plain generate on the
+same batch, with four drafts, because with random weights its speed depends only on how much of the draft
+the LLM accepts: "spec-ctc" drafts from a random BPE CTC head of the real shape (1024 -> 100353; the whole
+path runs, but random encoder states give a draft of a token or two, so it is close to plain decoding),
+"spec-wrong" is random tokens as long as the output (its first token already disagrees and nothing after it
+ever matches, so the draft is dropped: the cost of a useless draft is bookkeeping only),
+"spec-90" is the plain output with about one token in ten substituted, dropped or doubled (a draft of
+realistic quality), and "spec-oracle" is the plain output itself (everything accepted: the upper bound). Each row gives LLM forward passes, accepted/drafted tokens, and
+whether the ids equal plain generate's (they must in float32; bf16 may flip a rare near-tie).
+The real head's acceptance rate needs the real checkpoint.
 
     python tests/perf/bench_asr.py                     # on a CUDA machine; says so and exits without one
     python tests/perf/bench_asr.py --tiny              # shrunken shapes on the CPU: checks the code path
+    python tests/perf/bench_asr.py --engines 2b --modes exact --batch-sizes 128   # the issue's target row
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
+from contextlib import contextmanager
+from typing import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +41,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.asr.ar_runner import ARRunner  # noqa: E402
+from app.asr.ctc_head import CtcHead  # noqa: E402
 from app.asr.prompts import instruction  # noqa: E402
 from app.asr.registry import MODELS  # noqa: E402
 
@@ -124,6 +136,97 @@ def run_one(runner: ARRunner, text: str, pieces: list[np.ndarray], tokens: int, 
     return wall, peak
 
 
+def attach_random_head(runner: ARRunner) -> None:
+    """A random BPE CTC head of the real shape (encoder hidden -> vocabulary), blank slightly favoured."""
+    hidden = runner.model.config.encoder_config.hidden_dim
+    gen = torch.Generator().manual_seed(5)
+    weight = torch.randn(VOCAB, hidden, generator=gen) * hidden**-0.5
+    bias = torch.zeros(VOCAB)
+    bias[0] = 1.0
+    runner.ctc_head = CtcHead(weight.to(runner.device, runner.dtype), bias.to(runner.device, runner.dtype))
+
+
+def corrupt(tokens: list[int], every: int, seed: int) -> list[int]:
+    """About one edit (substitution, drop or doubled token) per `every` tokens."""
+    rnd = random.Random(seed)
+    out: list[int] = []
+    for tok in tokens:
+        roll = rnd.random() * every
+        if roll < 1 / 3:
+            out.append(rnd.randrange(1000, 90000))
+        elif roll < 2 / 3:
+            continue
+        elif roll < 1:
+            out += [tok, tok]
+        else:
+            out.append(tok)
+    return out
+
+
+def draft_for(kind: object, plain: list[list[int]]) -> list[list[int]] | None:
+    """None (the CTC head drafts), random tokens, plain with edits every `kind` tokens, or plain itself (0)."""
+    if kind == "ctc":
+        return None
+    if kind == "wrong":
+        rnd = random.Random(3)
+        return [[rnd.randrange(1000, 90000) for _ in p] for p in plain]
+    return [corrupt(p, int(kind), 100 + k) if kind else p for k, p in enumerate(plain)]
+
+
+@contextmanager
+def forward_counter(runner: ARRunner) -> Iterator[list[int]]:
+    calls = [0]
+    handle = runner.model.model.language_model.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+def bench_speculative(runner: ARRunner, text: str, sizes: list[int], low: float, high: float, cuda: bool,
+                      per_s: int = 4) -> None:
+    """Plain generate vs self-speculative decoding on the same batches (exact batching), `per_s` tokens/s."""
+    runner.exact_batches = True
+    attach_random_head(runner)
+    print(f"{'engine':8} {'decoding':12} {'batch':>5} {'audio s':>8} {'wall s':>7} {'RTFx':>7} {'passes':>6} "
+          f"{'accepted/drafted':>17} {'same ids':>8}")
+    runner.speculative_generate_ids(pieces_for(1, low, high)[:1], text, 4, min_new_tokens=4)  # warm-up
+    for batch in sizes:
+        pieces = pieces_for(batch, low, high)
+        audio_s = sum(len(x) for x in pieces) / 16000
+        tokens = int(round(per_s * high))
+        runs: list[tuple[str, object]] = [("plain", None), ("spec-ctc", "ctc"), ("spec-wrong", "wrong"),
+                                          ("spec-90", 10), ("spec-oracle", 0)]
+        plain: list[list[int]] = []
+        for name, draft in runs:
+            if cuda:
+                torch.cuda.synchronize()
+            try:
+                with forward_counter(runner) as calls:
+                    start = time.perf_counter()
+                    if draft is None:
+                        ids = runner.generate_ids(pieces, text, tokens, min_new_tokens=tokens)
+                    else:
+                        drafts = draft_for(draft, plain)
+                        ids = runner.speculative_generate_ids(pieces, text, tokens, min_new_tokens=tokens, drafts=drafts)
+                    if cuda:
+                        torch.cuda.synchronize()
+                    wall = time.perf_counter() - start
+            except torch.OutOfMemoryError:
+                print(f"{'2b':8} {name:12} {batch:5d}   out of memory")
+                continue
+            if draft is None:
+                plain = ids
+                ratio, same = "", ""
+            else:
+                stats = runner.last_speculative_stats
+                ratio = f"{stats.accepted}/{stats.drafted}"
+                same = f"{sum(a == b for a, b in zip(ids, plain))}/{len(ids)}"
+            print(f"{'2b':8} {name:12} {batch:5d} {audio_s:8.1f} {wall:7.2f} {audio_s / wall:7.1f} {calls[0]:6d} "
+                  f"{ratio:>17} {same:>8}")
+    runner.ctc_head = None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tiny", action="store_true", help="shrunken shapes on the CPU (a smoke test of this script)")
@@ -132,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-s", type=float, default=20.0)
     p.add_argument("--max-s", type=float, default=30.0)
     p.add_argument("--modes", nargs="+", default=["exact", "padded"], choices=["exact", "padded"])
+    p.add_argument("--no-speculative", action="store_true", help="skip the self-speculative rows (2b)")
     args = p.parse_args(argv)
 
     cuda = torch.cuda.is_available()
@@ -163,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{key:8} {task:10} {mode:6} {batch:5d}   out of memory")
                         continue
                     print(f"{key:8} {task:10} {mode:6} {batch:5d} {audio_s:8.1f} {wall:7.2f} {audio_s / wall:7.1f} {peak:8.2f}")
+        if key == "2b" and not args.no_speculative:
+            # the tiny pieces are 1-2 s: 16 tokens/s there gives the drafts something to do
+            bench_speculative(runner, instruction(runner.family, "punctuated"), sizes, low, high, device.type == "cuda",
+                              per_s=16 if args.tiny else 4)
         del runner
         if device.type == "cuda":
             torch.cuda.empty_cache()
