@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from app.asr.engine import Capabilities
-from app.asr.registry import DOWNLOAD_PATTERNS, MODELS, ModelSpec, cached_folder, find_spec
+from app.asr.registry import MODELS, ModelSpec, cached_folder, find_spec
 from app.core.errors import ModelError, VerbatimError
 
 
@@ -53,8 +53,9 @@ def list_models(out=None) -> int:
 
 def download_model(spec: ModelSpec) -> Path:
     """Download a model's safetensors, configs and tokenizer into the Hugging Face cache (progress on stderr)."""
-    from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+    from huggingface_hub import constants
+
+    from app.asr.model_store import ModelStore
 
     if constants.HF_HUB_OFFLINE:
         folder = cached_folder(spec)
@@ -64,15 +65,43 @@ def download_model(spec: ModelSpec) -> Path:
             f"Cannot download {spec.display_name}: Hugging Face offline mode is on (HF_HUB_OFFLINE); unset it and try again."
         )
     print(f"Downloading {spec.hub_id} into the Hugging Face cache ...", file=sys.stderr)
+    progress = StderrProgress()
     try:
-        folder = snapshot_download(spec.hub_id, revision=spec.revision, allow_patterns=list(DOWNLOAD_PATTERNS))
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled):
-        raise ModelError(
-            f"Cannot download {spec.display_name}: the Hugging Face Hub cannot be reached (offline or no network)."
-        ) from None
-    except OSError as exc:
-        raise ModelError(f"Downloading {spec.display_name} failed ({str(exc).splitlines()[0][:160]}).") from None
-    return Path(folder)
+        return ModelStore().download(spec.key, progress)  # resumes: complete files are not fetched again
+    finally:
+        progress.close()
+
+
+class StderrProgress:
+    """The download's progress as one line on stderr: rewritten in place on a terminal, every 10% otherwise."""
+
+    def __init__(self, stream=None, interval_s: float = 0.2) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval_s = interval_s
+        self._last_time = 0.0
+        self._last_step = -1
+        self._width = 0
+
+    def __call__(self, p) -> None:
+        import time
+
+        text = p.describe()
+        if self.tty:
+            now = time.monotonic()
+            if now - self._last_time >= self.interval_s or p.done >= p.total:
+                self._last_time = now
+                self.stream.write("\r" + text.ljust(self._width))
+                self._width = len(text)
+                self.stream.flush()
+        elif int(p.fraction * 10) > self._last_step:
+            self._last_step = int(p.fraction * 10)
+            print(text, file=self.stream)
+
+    def close(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def run(args: argparse.Namespace) -> int:
