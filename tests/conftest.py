@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tempfile
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Never read or write the real user's settings, model choices or decode cache from a test.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="verbatim-tests-"))
+os.environ.setdefault("VERBATIM_CONFIG_DIR", str(_SANDBOX / "config"))
+os.environ.setdefault("VERBATIM_CACHE_DIR", str(_SANDBOX / "cache"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

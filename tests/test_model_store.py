@@ -27,6 +27,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModelStore:
 
     cache = tmp_path / "hf-cache"
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("VERBATIM_CONFIG_DIR", str(tmp_path / "config"))
     return ModelStore(cache_dir=cache, config_path=tmp_path / "config" / "models.json")
 
 
@@ -116,6 +117,7 @@ def test_local_folder_is_remembered_and_never_deleted(store: ModelStore, source:
     assert json.loads(store.config_path.read_text())["local_folders"] == {"2b": str(source.resolve())}
     with pytest.raises(ModelError, match="not the expected plus model"):
         again.set_local_folder("plus", source)
+    assert resolve_model("2b") == (MODELS["2b"], source.resolve())  # the engines use the chosen folder
     again.delete("2b")  # forgets the folder, keeps the files
     assert again.status("2b").state == "missing" and (source / "model.safetensors").is_file()
 

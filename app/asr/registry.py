@@ -150,7 +150,7 @@ def resolve_model(name_or_path: str | os.PathLike[str], must_exist: bool = True)
     text = os.fspath(name_or_path)
     spec = find_spec(text) if isinstance(name_or_path, str) else None
     if spec is not None:
-        folder = cached_folder(spec)
+        folder = local_folder_choices().get(spec.key) or cached_folder(spec)
         if folder is None:
             if must_exist:
                 raise not_downloaded_error(spec)
@@ -166,6 +166,26 @@ def resolve_model(name_or_path: str | os.PathLike[str], must_exist: bool = True)
     family = check_model_folder(path)
     base = next(s for s in MODELS.values() if s.family == family)
     return dataclasses.replace(base, key=str(path), hub_id=str(path), revision=None, name=path.name), path
+
+
+def default_config_path() -> Path:
+    """`models.json` in the user config folder (VERBATIM_CONFIG_DIR overrides the folder)."""
+    folder = os.environ.get("VERBATIM_CONFIG_DIR")
+    if not folder:
+        from platformdirs import user_config_dir
+
+        folder = user_config_dir("verbatim", appauthor=False)
+    return Path(folder) / "models.json"
+
+
+def local_folder_choices(config_path: Path | None = None) -> dict[str, Path]:
+    """Model key -> a local folder the person chose (Models dialog) in place of the Hugging Face cache."""
+    try:
+        data = json.loads((config_path or default_config_path()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    folders = data.get("local_folders", {}) if isinstance(data, dict) else {}
+    return {str(k): Path(v) for k, v in folders.items() if isinstance(v, str) and k in MODELS}
 
 
 def read_model_type(folder: Path) -> str:
