@@ -24,10 +24,10 @@ are those of plain greedy decoding; only the number of LLM forward passes change
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -245,30 +245,21 @@ class ARRunner:
         )
         if min_new_tokens:
             kwargs["min_new_tokens"] = int(min_new_tokens)
-        try:
-            with torch.inference_mode():
-                if self.exact_batches:
-                    embeds = self.model.model.get_merged_audio_embeddings(
-                        input_ids=batch.input_ids,
-                        audio_features=self._audio_embeddings(batch),
-                        input_features_mask=batch.input_features_mask,
-                    )
-                    out = _plain_generate(self.model, input_ids=batch.input_ids, inputs_embeds=embeds, **kwargs)
-                else:
-                    out = self.model.generate(
-                        input_ids=batch.input_ids,
-                        input_features=batch.input_features,
-                        input_features_mask=batch.input_features_mask,
-                        **kwargs,
-                    )
-        except torch.OutOfMemoryError:
-            _empty_cache(self.device)
-            raise
-        except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                _empty_cache(self.device)
-                raise torch.OutOfMemoryError(str(exc)) from exc
-            raise
+        with _out_of_memory_as_one_error(self.device), torch.inference_mode():
+            if self.exact_batches:
+                embeds = self.model.model.get_merged_audio_embeddings(
+                    input_ids=batch.input_ids,
+                    audio_features=self._audio_embeddings(batch),
+                    input_features_mask=batch.input_features_mask,
+                )
+                out = _plain_generate(self.model, input_ids=batch.input_ids, inputs_embeds=embeds, **kwargs)
+            else:
+                out = self.model.generate(
+                    input_ids=batch.input_ids,
+                    input_features=batch.input_features,
+                    input_features_mask=batch.input_features_mask,
+                    **kwargs,
+                )
         new = out[:, batch.input_ids.shape[1] :].tolist()
         return [self._cut(row) for row in new]
 
@@ -307,33 +298,24 @@ class ARRunner:
         eos_ids = list(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         if getattr(self.model, "_hf_peft_config_loaded", False):
             self.model.enable_adapters()
-        try:
-            with torch.inference_mode():
-                states: EncoderStates = []
-                if self.exact_batches:
-                    audio = self._audio_embeddings(batch, states)
-                else:
-                    audio = self._padded_audio_embeddings(batch, states)
-                if drafts is None:
-                    assert self.ctc_head is not None
-                    drafts = [self.canonical_draft(d) for d in self.ctc_head.draft_ids(states)]
-                del states
-                embeds = self.model.model.get_merged_audio_embeddings(
-                    input_ids=batch.input_ids, audio_features=audio, input_features_mask=batch.input_features_mask
-                )
-                out, stats = speculative_greedy(
-                    self.model, embeds, batch.attention_mask, drafts, int(max_new_tokens), self._stop_ids(),
-                    self._norm_token, min_new_tokens=int(min_new_tokens or 0), eos_ids=eos_ids,
-                    pad_token_id=self.pad_token_id,
-                )
-        except torch.OutOfMemoryError:
-            _empty_cache(self.device)
-            raise
-        except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                _empty_cache(self.device)
-                raise torch.OutOfMemoryError(str(exc)) from exc
-            raise
+        with _out_of_memory_as_one_error(self.device), torch.inference_mode():
+            states: EncoderStates = []
+            if self.exact_batches:
+                audio = self._audio_embeddings(batch, states)
+            else:
+                audio = self._padded_audio_embeddings(batch, states)
+            if drafts is None:
+                assert self.ctc_head is not None
+                drafts = [self.canonical_draft(d) for d in self.ctc_head.draft_ids(states)]
+            del states
+            embeds = self.model.model.get_merged_audio_embeddings(
+                input_ids=batch.input_ids, audio_features=audio, input_features_mask=batch.input_features_mask
+            )
+            out, stats = speculative_greedy(
+                self.model, embeds, batch.attention_mask, drafts, int(max_new_tokens), self._stop_ids(),
+                self._norm_token, min_new_tokens=int(min_new_tokens or 0), eos_ids=eos_ids,
+                pad_token_id=self.pad_token_id,
+            )
         self.last_speculative_stats = stats
         return out
 
@@ -387,6 +369,22 @@ def _plain_generate(model: Any, **kwargs: Any) -> torch.Tensor:
     if getattr(model, "_hf_peft_config_loaded", False):
         model.enable_adapters()
     return GenerationMixin.generate(model, **kwargs)
+
+
+@contextmanager
+def _out_of_memory_as_one_error(device: torch.device) -> Iterator[None]:
+    """Free the GPU cache and raise torch.OutOfMemoryError for any out-of-memory, so that the long-form
+    loop can halve the batch (some backends report it as a plain RuntimeError)."""
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        _empty_cache(device)
+        raise
+    except RuntimeError as exc:
+        if "out of memory" not in str(exc).lower():
+            raise
+        _empty_cache(device)
+        raise torch.OutOfMemoryError(str(exc)) from exc
 
 
 def _empty_cache(device: torch.device) -> None:
