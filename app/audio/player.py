@@ -1,0 +1,199 @@
+"""Playback of the 16 kHz mono samples through sounddevice, with a clock that works without a device.
+
+The player has no Qt. Its position is the playback clock of the whole app: while playing it follows
+the audio callback (interpolated between blocks with a monotonic clock, so a 30 fps playhead moves
+smoothly); while paused it is whatever `seek` set. Speeds other than 1x go through the WSOLA stretcher,
+so the pitch is kept. Without an output device `play` raises `AudioOutputUnavailable` and the player
+stays paused; seeking still works. `clock_only=True` runs the clock in real time with no sound at all
+(headless use: benchmarks, tests, machines without audio).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from app.audio.stretch import MAX_SPEED, MIN_SPEED, WsolaStretcher
+from app.core.errors import VerbatimError
+
+RATE = 16_000
+BLOCK = 512  # 32 ms per callback
+
+
+class AudioOutputUnavailable(VerbatimError):
+    """There is no sound device to play through."""
+
+    def __init__(self, message: str = "No audio output device was found; playback is unavailable.") -> None:
+        super().__init__(message)
+
+
+def _open_stream(callback: Callable):  # pragma: no cover - needs a device
+    import sounddevice as sd
+
+    return sd.OutputStream(samplerate=RATE, channels=1, dtype="float32", blocksize=BLOCK, callback=callback)
+
+
+class Player:
+    """Plays, pauses, seeks and changes speed; `position_ms` is the clock everyone reads."""
+
+    def __init__(self, samples: np.ndarray, rate: int = RATE, clock_only: bool = False) -> None:
+        if rate != RATE:
+            raise ValueError("The player plays 16 kHz audio.")
+        self._x = samples
+        self._n = len(samples)
+        self.clock_only = clock_only
+        self._lock = threading.RLock()
+        self._speed = 1.0
+        self._volume = 1.0
+        self._playing = False
+        self._stream = None
+        self._stretcher: WsolaStretcher | None = None
+        self._pos = 0  # input sample at the anchor time
+        self._anchor_time = time.monotonic()
+        self._anchor_span = 0  # input samples the current block covers (clamp for interpolation)
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def duration_ms(self) -> int:
+        return self._n * 1000 // RATE
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def _position_samples(self) -> int:
+        with self._lock:
+            if not self._playing:
+                return self._pos
+            elapsed = (time.monotonic() - self._anchor_time) * RATE * self._speed
+            if not self.clock_only:
+                elapsed = min(elapsed, self._anchor_span)
+            return int(min(self._n, self._pos + elapsed))
+
+    @property
+    def position_ms(self) -> int:
+        """Where playback is now, in ms of the recording."""
+        if self._playing and self._position_samples() >= self._n:
+            self.pause()  # reached the end: the stream has stopped itself
+        return self._position_samples() * 1000 // RATE
+
+    @property
+    def at_end(self) -> bool:
+        return self._position_samples() >= self._n
+
+    # -- control -----------------------------------------------------------------------------
+
+    def play(self) -> None:
+        """Start (or resume) from the current position. Raises AudioOutputUnavailable without a device."""
+        with self._lock:
+            if self._playing:
+                return
+            if self._pos >= self._n:
+                self._pos = 0
+            if not self.clock_only:
+                self._stretcher = None  # made afresh from the current position by render()
+                try:
+                    self._stream = _open_stream(self._callback)
+                except Exception as exc:  # PortAudioError, OSError: no device or no backend
+                    self._stream = None
+                    raise AudioOutputUnavailable() from exc
+            self._anchor_time = time.monotonic()
+            self._anchor_span = 0
+            self._playing = True
+            stream = self._stream
+        if stream is not None:
+            stream.start()
+
+    def pause(self) -> None:
+        """Stop where we are; `position_ms` stays put."""
+        with self._lock:
+            if not self._playing:
+                return
+            self._pos = self._position_samples()
+            self._anchor_span = 0
+            self._playing = False
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort()
+            stream.close()
+
+    def toggle(self) -> None:
+        """Pause when playing, play when paused."""
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    def seek(self, ms: int) -> None:
+        """Jump to `ms` (clamped to the recording); playing continues from there."""
+        target = int(max(0, min(self._n, int(ms) * RATE // 1000)))
+        with self._lock:
+            self._pos = target
+            self._anchor_time = time.monotonic()
+            self._anchor_span = 0
+            self._stretcher = None
+
+    def set_speed(self, speed: float) -> float:
+        """Set the playback speed (clamped to 0.5-2.0, pitch kept); returns the speed in effect."""
+        speed = round(float(min(MAX_SPEED, max(MIN_SPEED, speed))), 2)
+        with self._lock:
+            self._pos = self._position_samples()
+            self._anchor_time = time.monotonic()
+            self._anchor_span = 0
+            self._speed = speed
+            self._stretcher = None
+        return speed
+
+    def set_volume(self, volume: float) -> None:
+        self._volume = float(min(1.0, max(0.0, volume)))
+
+    def close(self) -> None:
+        """Stop and release the device."""
+        self.pause()
+
+    # -- audio thread ------------------------------------------------------------------------
+
+    def render(self, frames: int) -> np.ndarray:
+        """The next `frames` output samples from the current position, advancing it (the callback's work)."""
+        with self._lock:
+            start = self._pos + self._anchor_span  # the block after the one that is playing now
+            if self._speed != 1.0 and self._stretcher is None:
+                self._stretcher = WsolaStretcher(self._x, start, self._speed)
+            if self._stretcher is not None:
+                block = self._stretcher.read(frames)
+                advance = self._stretcher.input_position - start
+            else:
+                block = np.zeros(frames, dtype=np.float32)
+                chunk = self._x[start : start + frames]
+                block[: len(chunk)] = chunk
+                advance = len(chunk)
+            self._pos = start
+            self._anchor_span = max(0, advance)
+            self._anchor_time = time.monotonic()
+            return block * self._volume if self._volume != 1.0 else block
+
+    def _callback(self, outdata, frames, _time, _status) -> None:  # pragma: no cover - device thread
+        import sounddevice as sd
+
+        outdata[:, 0] = self.render(frames)
+        if self._pos >= self._n:
+            raise sd.CallbackStop()
+
+
+def output_available() -> bool:
+    """True when sounddevice finds a default output device (False without PortAudio or a sound card)."""
+    try:
+        import sounddevice as sd
+
+        sd.query_devices(kind="output")
+    except Exception:  # PortAudioError, OSError (no PortAudio library), ValueError
+        return False
+    return True

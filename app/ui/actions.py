@@ -1,0 +1,140 @@
+"""The main window's actions and menus (File, Edit, View, Playback, Transcribe, Help).
+
+Actions are created once per window and kept in a dict by name, so the toolbar, the menus, the
+shortcuts dialog and the tests all use the same objects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+
+def _action(window: "MainWindow", text: str, slot: Callable[[], object] | None, keys: object = None,
+            icon: QStyle.StandardPixmap | None = None, tip: str = "") -> QAction:
+    a = QAction(text, window)
+    if keys is not None:
+        seqs = keys if isinstance(keys, list) else [keys]
+        a.setShortcuts([k if isinstance(k, QKeySequence) else QKeySequence(k) for k in seqs])
+    if icon is not None:
+        a.setIcon(window.style().standardIcon(icon))
+    if tip:
+        a.setStatusTip(tip)
+        a.setToolTip(tip)
+    if slot is not None:
+        a.triggered.connect(lambda _checked=False: slot())
+    return a
+
+
+def build_actions(window: "MainWindow") -> dict[str, QAction]:
+    """Every action of the window, by name."""
+    sp = QStyle.StandardPixmap
+    K = QKeySequence.StandardKey
+    acts = {
+        "open": _action(window, "&Open...", window.open_dialog, K.Open, sp.SP_DialogOpenButton,
+                        "Open a recording or a Verbatim project"),
+        "save": _action(window, "&Save", window.save, K.Save, sp.SP_DialogSaveButton, "Save the project"),
+        "save_as": _action(window, "Save &As...", window.save_as, K.SaveAs),
+        "export": _action(window, "&Export...", window.export_dialog, "Ctrl+E", None,
+                          "Export the transcript as DOCX, SRT, WebVTT, text or JSON"),
+        "quit": _action(window, "&Quit", window.close, K.Quit),
+        "keywords": _action(window, "&Keyword List...", window.keywords_dialog, "Ctrl+K", None,
+                            "Names, places and terms the model should favour"),
+        "transcribe": _action(window, "&Transcribe", window.transcribe, "Ctrl+R", sp.SP_MediaPlay,
+                              "Transcribe the recording with the chosen model"),
+        "cancel": _action(window, "&Cancel Transcription", window.transcription.cancel, None,
+                          sp.SP_BrowserStop, "Stop after the current batch; the words so far are kept"),
+        "zoom_in": _action(window, "Zoom &In", lambda: window.waveform.zoom(0.5), "Ctrl+="),
+        "zoom_out": _action(window, "Zoom &Out", lambda: window.waveform.zoom(2.0), "Ctrl+-"),
+        "fit": _action(window, "&Fit Waveform", window.waveform.fit, "Ctrl+9"),
+        "shortcuts": _action(window, "&Keyboard Shortcuts", window.shortcuts_dialog, "Ctrl+/"),
+        "about": _action(window, "&About Verbatim", window.about, None),
+    }
+    undo = window.undo_group.createUndoAction(window, "&Undo")
+    undo.setShortcuts(QKeySequence.StandardKey.Undo)
+    redo = window.undo_group.createRedoAction(window, "&Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    acts["undo"], acts["redo"] = undo, redo
+    acts["cancel"].setEnabled(False)
+    follow = QAction("Follow &Playhead", window)
+    follow.setCheckable(True)
+    follow.setChecked(True)
+    acts["follow"] = follow
+    for key, a in window.playback.actions.items():
+        acts[f"play_{key}"] = a
+    acts["play_play"].setIcon(window.style().standardIcon(sp.SP_MediaPlay))
+    acts["play_back"].setIcon(window.style().standardIcon(sp.SP_MediaSeekBackward))
+    acts["play_forward"].setIcon(window.style().standardIcon(sp.SP_MediaSeekForward))
+    for a in acts.values():
+        window.addAction(a)  # shortcuts work wherever the focus is
+    return acts
+
+
+def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
+    """Fill the menu bar; returns the Open Recent menu (rebuilt when the list changes)."""
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    file.addAction(acts["open"])
+    recent = file.addMenu("Open &Recent")
+    file.addSeparator()
+    for name in ("save", "save_as"):
+        file.addAction(acts[name])
+    file.addSeparator()
+    file.addAction(acts["export"])
+    file.addSeparator()
+    file.addAction(acts["quit"])
+    edit = bar.addMenu("&Edit")
+    edit.addAction(acts["undo"])
+    edit.addAction(acts["redo"])
+    find = getattr(window.editor, "find_action", None)
+    if isinstance(find, QAction):
+        edit.addSeparator()
+        edit.addAction(find)
+    view = bar.addMenu("&View")
+    for name in ("zoom_in", "zoom_out", "fit"):
+        view.addAction(acts[name])
+    view.addSeparator()
+    view.addAction(acts["follow"])
+    view.addAction(window.speakers_dock.toggleViewAction())
+    play = bar.addMenu("&Playback")
+    for key in ("play", "back", "forward", None, "slower", "faster", "normal", None, "goto"):
+        if key is None:
+            play.addSeparator()
+        else:
+            play.addAction(acts[f"play_{key}"])
+    tr = bar.addMenu("&Transcribe")
+    tr.addAction(acts["transcribe"])
+    tr.addAction(acts["cancel"])
+    tr.addSeparator()
+    tr.addAction(acts["keywords"])
+    help_ = bar.addMenu("&Help")
+    help_.addAction(acts["shortcuts"])
+    help_.addAction(acts["about"])
+    return recent
+
+
+def fill_recent_menu(menu: QMenu, window: "MainWindow") -> None:
+    """Rebuild File > Open Recent from the settings."""
+    menu.clear()
+    files = window.files.recent_files()
+    for i, path in enumerate(files):
+        a = menu.addAction(f"&{i + 1}  {path.name}")
+        a.setToolTip(str(path))
+        a.setStatusTip(str(path))
+        a.triggered.connect(lambda _c=False, p=path: window.open_path(p))
+    if files:
+        menu.addSeparator()
+        menu.addAction("Clear List", window.files.clear_recent)
+    menu.setEnabled(bool(files))
+
+
+def app_icon() -> QIcon:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "resources" / "icons" / "verbatim.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()

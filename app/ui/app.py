@@ -1,0 +1,92 @@
+"""Starting the editor: the QApplication, the main window, and what it opens first.
+
+`run_gui(path=None, demo=False)` is what `verbatim` with no subcommand calls. `--demo` copies the
+bundled demo interview to a writable folder first, so the files shipped with the app never change.
+A hidden hook for the screenshot test: with `VERBATIM_SCREENSHOT=<file.png>` the window grabs itself
+once the recording has loaded, writes the PNG and quits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from app.core.errors import VerbatimError
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+def demo_copy(target: Path | None = None) -> Path:
+    """Copy demo.wav and demo.verbatim into `target` (default: a fresh temporary folder); the project path."""
+    if not (DEMO_DIR / "demo.verbatim").is_file() or not (DEMO_DIR / "demo.wav").is_file():
+        raise VerbatimError("The demo interview is missing from this installation.")
+    folder = Path(target) if target is not None else Path(tempfile.mkdtemp(prefix="verbatim-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("demo.wav", "demo.verbatim"):
+        shutil.copyfile(DEMO_DIR / name, folder / name)
+    return folder / "demo.verbatim"
+
+
+def _schedule_screenshot(window, app, out: Path) -> None:
+    """Grab the window once its recording is loaded (or after 10 s), save `out`, quit."""
+    from PySide6.QtCore import QTimer
+
+    def grab() -> None:
+        doc = window.project.transcript if window.project is not None else None
+        window.waveform.show_range(0, 10_000)
+        if doc is not None and len(doc) > 20:
+            window.editor.move_cursor_to_word(18)
+            window.playback.seek(doc.words[18].start_ms + 120)
+        for _ in range(3):
+            app.processEvents()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(out), "PNG")
+        window.files.undo_stack.setClean() if window.files.undo_stack is not None else None
+        app.quit()
+
+    def when_ready() -> None:
+        QTimer.singleShot(400, grab)
+
+    if window.audio is not None or window.project is None or window.project.media_path is None:
+        when_ready()
+    else:
+        window.loader.loaded.connect(lambda *_: when_ready())
+        window.loader.failed.connect(lambda *_: when_ready())
+        QTimer.singleShot(10_000, grab)
+
+
+def run_gui(path: Path | None = None, demo: bool = False) -> int:
+    """Run the editor until its window closes; returns the exit status."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.actions import app_icon
+    from app.ui.main_window import MainWindow
+
+    QCoreApplication.setOrganizationName("Verbatim")
+    QCoreApplication.setApplicationName("Verbatim")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setStyle("Fusion")
+    app.setWindowIcon(app_icon())
+    shot = os.environ.get("VERBATIM_SCREENSHOT")
+    if shot:  # a headless capture: the playback clock runs without a sound device
+        from app.audio.player import Player
+
+        window = MainWindow(player_factory=lambda samples: Player(samples, clock_only=True))
+    else:
+        window = MainWindow()
+    window.show()
+    if demo:
+        path = demo_copy()
+    if path is not None:
+        window.open_path(Path(path))
+    else:
+        window.files.offer_orphan_recovery()
+    if shot:
+        _schedule_screenshot(window, app, Path(shot))
+    status = app.exec()
+    window.shutdown()
+    return int(status)

@@ -1,0 +1,270 @@
+"""Projects in the window: open (media or project), save, save as, recent files, autosave and recovery.
+
+The controller owns the open `Project`, its undo stack and its recovery journal. A change starts a
+~3 s single-shot timer that writes the journal; saving writes the project atomically, marks the undo
+stack clean and discards the journal. Opening a project whose journal is newer offers to recover it;
+a project whose recording moved asks where it went (and checks the fingerprint).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from app.core.document import Transcript
+from app.core.errors import ProjectError, VerbatimError
+from app.core.fingerprint import media_fingerprint
+from app.core.project import PROJECT_SUFFIX, Project, load_project, save_project
+from app.core.recovery import RecoveryJournal, find_orphan_journals
+from app.ui.dialogs.prompts import MEDIA_FILTER, ask_recover, ask_relink, ask_save_changes
+from app.ui.undo import DocumentUndoStack
+
+PROJECT_FILTER = "Verbatim projects (*.verbatim *.json)"
+MAX_RECENT = 10
+AUTOSAVE_MS = 3000
+
+
+def is_project_file(path: Path) -> bool:
+    return path.suffix.lower() in (PROJECT_SUFFIX, ".json", ".recovery")
+
+
+class FileController(QObject):
+    """Holds the current project; the window follows `project_opened` and `recent_changed`."""
+
+    project_opened = Signal(object, object)  # Project, DocumentUndoStack
+    recent_changed = Signal()
+    message = Signal(str)  # a status-bar line
+
+    def __init__(self, parent: QWidget, settings: QSettings, recovery_root: Path | None = None) -> None:
+        super().__init__(parent)
+        self._window = parent
+        self._settings = settings
+        self._recovery_root = recovery_root
+        self.project: Project | None = None
+        self.undo_stack: DocumentUndoStack | None = None
+        self.journal: RecoveryJournal | None = None
+        self.autosave_ms = AUTOSAVE_MS
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.timeout.connect(self.write_journal)
+
+    # -- naming -----------------------------------------------------------------------------------
+
+    @property
+    def display_name(self) -> str:
+        p = self.project
+        if p is None:
+            return "Verbatim"
+        if p.path is not None:
+            return p.path.stem
+        return p.media_path.stem if p.media_path is not None else "Untitled"
+
+    @property
+    def modified(self) -> bool:
+        return self.undo_stack is not None and not self.undo_stack.isClean()
+
+    # -- opening ----------------------------------------------------------------------------------
+
+    def open_path(self, path: Path) -> bool:
+        """Open a project file or a recording (a new project for it). False when nothing was opened."""
+        path = Path(path)
+        try:
+            if not path.exists():
+                raise VerbatimError(f"{path} does not exist.")
+            if is_project_file(path):
+                return self.open_project(path)
+            return self.open_media(path)
+        except VerbatimError as exc:
+            QMessageBox.warning(self._window, "Cannot Open", str(exc))
+            return False
+
+    def open_media(self, path: Path) -> bool:
+        """Start a new, unsaved project for a recording."""
+        path = Path(path).resolve()
+        project = Project(Transcript(), path, media_fingerprint(path), None, None)
+        self._install(project, modified=False)
+        self.add_recent(path)
+        return True
+
+    def open_project(self, path: Path) -> bool:
+        """Open a project, offering its recovery journal when that is newer, relinking moved media."""
+        path = Path(path).resolve()
+        journal = RecoveryJournal(path, None, self._recovery_root)
+        recovered = False
+        project: Project | None = None
+        if journal.has_newer_than_project():
+            if ask_recover(self._window, path.name):
+                try:
+                    project = journal.load()
+                    recovered = True
+                except ProjectError as exc:
+                    QMessageBox.warning(self._window, "Recovery Failed", f"{exc} The saved version is opened.")
+            else:
+                journal.discard()
+        if project is None:
+            project = load_project(path)
+        relinked = self._relink_if_moved(project)
+        self._install(project, modified=recovered or relinked)
+        self.add_recent(path)
+        if recovered:
+            self.message.emit(f"Recovered unsaved changes to {path.name}.")
+        return True
+
+    def offer_orphan_recovery(self) -> bool:
+        """At start-up: offer the newest journal of a never-saved project. True when one was recovered."""
+        journals = find_orphan_journals(self._recovery_root)
+        for journal in journals[:1]:
+            try:
+                project = journal.load()
+            except ProjectError:
+                continue
+            name = project.media_path.name if project.media_path else "an untitled project"
+            if ask_recover(self._window, name):
+                self._relink_if_moved(project)
+                self._install(project, modified=True, journal=journal)
+                return True
+            journal.discard()
+        return False
+
+    def _relink_if_moved(self, project: Project) -> bool:
+        media = project.media_path
+        if media is None or media.exists():
+            return False
+        new = ask_relink(self._window, media, project.media_fingerprint)
+        if new is None:
+            self.message.emit(f"{media.name} was not found; the transcript opens without audio.")
+            return False
+        project.media_path = new
+        if project.media_fingerprint is None:
+            project.media_fingerprint = media_fingerprint(new)
+        return True
+
+    def _install(self, project: Project, modified: bool, journal: RecoveryJournal | None = None) -> None:
+        self._autosave.stop()
+        old = self.undo_stack
+        self.project = project
+        self.undo_stack = DocumentUndoStack(project.transcript, self)
+        if modified:
+            self.undo_stack.resetClean()
+        self.journal = journal or RecoveryJournal(project.path, project.media_fingerprint, self._recovery_root)
+        self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
+        self.project_opened.emit(project, self.undo_stack)
+        if old is not None:
+            old.deleteLater()
+
+    # -- saving -----------------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Save to the project's file, or ask for one. False when not saved."""
+        if self.project is None:
+            return False
+        if self.project.path is None:
+            return self.save_as()
+        return self._save_to(self.project.path)
+
+    def save_as(self, path: Path | None = None) -> bool:
+        """Save under a new name (asks when `path` is None)."""
+        if self.project is None:
+            return False
+        if path is None:
+            start = self.project.path or (self.project.media_path.with_suffix(PROJECT_SUFFIX)
+                                          if self.project.media_path else Path.home() / ("Untitled" + PROJECT_SUFFIX))
+            chosen, _ = QFileDialog.getSaveFileName(self._window, "Save Project As", str(start), PROJECT_FILTER)
+            if not chosen:
+                return False
+            path = Path(chosen)
+            if not path.suffix:
+                path = path.with_suffix(PROJECT_SUFFIX)
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        assert self.project is not None and self.undo_stack is not None
+        try:
+            save_project(self.project, path)
+        except VerbatimError as exc:
+            QMessageBox.warning(self._window, "Save Failed", str(exc))
+            return False
+        self._autosave.stop()
+        self._discard_journal()
+        self.journal = RecoveryJournal(self.project.path, self.project.media_fingerprint, self._recovery_root)
+        self._discard_journal()
+        self.undo_stack.setClean()
+        self.add_recent(path)
+        self.message.emit(f"Saved {path.name}.")
+        return True
+
+    def maybe_save(self) -> bool:
+        """Before closing or replacing the project: Save / Discard / Cancel. True to go on."""
+        if not self.modified:
+            return True
+        answer = ask_save_changes(self._window, self.display_name)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self._autosave.stop()
+            self._discard_journal()
+            return True
+        return False
+
+    # -- autosave ---------------------------------------------------------------------------------
+
+    def _on_undo_index_changed(self, _index: int) -> None:
+        if self.modified:
+            self._autosave.start(self.autosave_ms)
+        else:
+            self._autosave.stop()
+
+    def write_journal(self) -> None:
+        """Write the recovery journal now (the autosave timer calls this)."""
+        if self.project is None or self.journal is None or not self.modified:
+            return
+        try:
+            self.journal.write(self.project)
+        except VerbatimError as exc:
+            self.message.emit(f"Autosave failed: {exc}")
+
+    def _discard_journal(self) -> None:
+        if self.journal is not None:
+            try:
+                self.journal.discard()
+            except VerbatimError:
+                pass
+
+    @property
+    def autosave_pending(self) -> bool:
+        return self._autosave.isActive()
+
+    def shutdown(self) -> None:
+        """Stop the autosave timer (the window is closing)."""
+        self._autosave.stop()
+
+    # -- recent files -----------------------------------------------------------------------------
+
+    def recent_files(self) -> list[Path]:
+        value: Any = self._settings.value("recent/files", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [Path(p) for p in items if p]
+
+    def add_recent(self, path: Path) -> None:
+        text = str(Path(path).resolve())
+        items = [str(p) for p in self.recent_files() if str(p) != text]
+        self._settings.setValue("recent/files", [text] + items[: MAX_RECENT - 1])
+        self.recent_changed.emit()
+
+    def clear_recent(self) -> None:
+        self._settings.setValue("recent/files", [])
+        self.recent_changed.emit()
+
+    def ask_open(self) -> Path | None:
+        """The file dialog of File > Open."""
+        last = self._settings.value("recent/folder", str(Path.home()))
+        chosen, _ = QFileDialog.getOpenFileName(self._window, "Open Recording or Project", str(last),
+                                                f"Recordings and projects (*.verbatim *.json {MEDIA_FILTER.split('(')[1].split(')')[0]});;"
+                                                f"{PROJECT_FILTER};;{MEDIA_FILTER}")
+        if not chosen:
+            return None
+        self._settings.setValue("recent/folder", str(Path(chosen).parent))
+        return Path(chosen)

@@ -1,0 +1,299 @@
+"""The main window: waveform on top, transcript below, speakers in a dock, toolbar and status bar.
+
+The window only wires parts together. Files and recovery live in `FileController`, playback in
+`PlaybackController`, transcription runs in `TranscriptionController`; the views (waveform, editor,
+speakers panel) all follow one `Transcript` and push every change through one undo stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QUndoGroup
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle
+
+from app.core.project import Project
+from app.ui import window_dialogs
+from app.ui.actions import app_icon, build_actions, build_menus, fill_recent_menu
+from app.ui.file_controller import FileController
+from app.ui.playback_controller import PlaybackController, PlayerFactory
+from app.ui.speakers_panel import SpeakersPanel
+from app.ui.timefmt import format_ms
+from app.ui.toolbar import WINDOW_STYLE, build_toolbar
+from app.ui.transcribe_panel import TranscribePanel
+from app.ui.transcript_editor import TranscriptEditor
+from app.ui.transcription_controller import TranscriptionController
+from app.ui.waveform_view import WaveformView
+from app.workers.media_loader import MediaLoader
+from app.workers.transcription_worker import EngineFactory
+
+
+
+class MainWindow(QMainWindow):
+    """Verbatim's editor window. Tests pass their own settings, recovery folder and factories."""
+
+    def __init__(self, settings: QSettings | None = None, recovery_root: Path | None = None,
+                 cache_dir: Path | None = None, player_factory: PlayerFactory | None = None,
+                 engine_factory: EngineFactory | None = None, probe_output: Any = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.setWindowIcon(app_icon())
+        self.setStyleSheet(WINDOW_STYLE)
+        self.audio: Any = None
+        self.undo_group = QUndoGroup(self)
+        self.files = FileController(self, self.settings, recovery_root)
+        self.playback = PlaybackController(self.settings, self, player_factory, probe_output)
+        self.transcription = TranscriptionController(self, engine_factory)
+        self.loader = MediaLoader(cache_dir, self)
+        self.waveform = WaveformView()
+        self.editor = TranscriptEditor()
+        self.speakers_panel = SpeakersPanel()
+        self.transcribe_panel = TranscribePanel(self.settings)
+        self._build_layout()
+        self.acts = build_actions(self)
+        self._recent_menu = build_menus(self, self.acts)
+        build_toolbar(self, self.acts)
+        self._build_status_bar()
+        self._connect()
+        fill_recent_menu(self._recent_menu, self)
+        self._update_title()
+        self._update_enabled()
+        self._restore_state()
+
+    # -- construction -------------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("main_split")
+        split.addWidget(self.waveform)
+        split.addWidget(self.editor)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
+        split.setSizes([290, 490])
+        split.setChildrenCollapsible(False)
+        self.splitter = split
+        self.setCentralWidget(split)
+        dock = QDockWidget("Speakers", self)
+        dock.setObjectName("speakers_dock")
+        dock.setWidget(self.speakers_panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.speakers_dock = dock
+        self.resize(1280, 800)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.word_label = QLabel()
+        self.word_label.setToolTip("The word under the text cursor: its time and where the time came from")
+        self.position_label = QLabel("0:00.0")
+        self.model_label = QLabel()
+        bar.addPermanentWidget(self.transcription.widget)
+        for w in (self.word_label, self.model_label, self.position_label):
+            bar.addPermanentWidget(w)
+
+    def _connect(self) -> None:
+        self.files.project_opened.connect(self._on_files_project_opened)
+        self.files.recent_changed.connect(lambda: fill_recent_menu(self._recent_menu, self))
+        self.files.message.connect(self.show_message)
+        self.loader.loaded.connect(self._on_loader_loaded)
+        self.loader.failed.connect(self._on_loader_failed)
+        self.playback.attach(self.waveform, self.editor)
+        self.playback.position_changed.connect(self._on_playback_position_changed)
+        self.playback.playing_changed.connect(self._on_playback_playing_changed)
+        self.playback.speed_changed.connect(lambda s: self.speed_label.set_speed(s))
+        self.playback.output_unavailable.connect(self._on_playback_output_unavailable)
+        self.waveform.seek_requested.connect(self.playback.seek)
+        self.editor.word_clicked.connect(self._on_editor_word_clicked)
+        self.editor.cursor_word_changed.connect(self._on_editor_cursor_word_changed)
+        self.editor.message.connect(self.show_message)
+        self.transcription.running_changed.connect(self._on_transcription_running_changed)
+        self.transcription.message.connect(self.show_message)
+        self.transcribe_panel.changed.connect(self._update_model_label)
+        self.acts["follow"].toggled.connect(lambda on: setattr(self.editor, "follow_playback", on))
+        self.undo_group.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+
+    # -- files --------------------------------------------------------------------------------------
+
+    @property
+    def project(self) -> Project | None:
+        return self.files.project
+
+    @property
+    def undo_stack(self) -> Any:
+        return self.files.undo_stack
+
+    def open_path(self, path: Path) -> bool:
+        """Open a recording or a project (asks to save unsaved work first)."""
+        if not self.files.maybe_save():
+            return False
+        return self.files.open_path(Path(path))
+
+    def open_dialog(self) -> None:
+        path = self.files.ask_open()
+        if path is not None:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        return self.files.save()
+
+    def save_as(self) -> bool:
+        return self.files.save_as()
+
+    def _on_files_project_opened(self, project: Project, stack: Any) -> None:
+        self.playback.set_audio(None)
+        self.audio = None
+        old = self.undo_group.activeStack()
+        if old is not None:
+            self.undo_group.removeStack(old)
+        self.undo_group.addStack(stack)
+        self.undo_group.setActiveStack(stack)
+        stack.cleanChanged.connect(self._update_title)
+        doc = project.transcript
+        self.editor.set_document(doc, stack)
+        self.speakers_panel.set_document(doc, stack)
+        self.waveform.set_document(doc, stack)
+        self.waveform.set_audio(None, project.media_duration_ms or doc.duration_ms)
+        self.playback.set_document(doc)
+        self.setWindowModified(not stack.isClean())
+        self._update_title()
+        self._update_model_label()
+        if project.media_path is not None and project.media_path.exists():
+            self.show_message(f"Loading {project.media_path.name}...")
+            self.loader.load(project.media_path)
+        self._update_enabled()
+
+    def _on_loader_loaded(self, path: Path, audio: Any, peaks: Any) -> None:
+        project = self.project
+        if project is None or project.media_path is None or Path(path) != Path(project.media_path):
+            return
+        self.audio = audio
+        project.media_duration_ms = int(audio.duration_ms)
+        if project.media_fingerprint is None:
+            project.media_fingerprint = audio.fingerprint
+        self.waveform.set_audio(peaks, int(audio.duration_ms))
+        self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
+        self.playback.set_audio(audio.samples)
+        self._update_enabled()
+
+    def _on_loader_failed(self, path: Path, message: str) -> None:
+        self.show_message(message)
+        QMessageBox.warning(self, "Cannot Open Recording", message)
+
+    def _update_title(self, *_args: object) -> None:
+        name = self.files.display_name if self.project is not None else ""
+        self.setWindowTitle(f"{name}[*] - Verbatim" if name else "Verbatim")
+
+    # -- playback and the status bar ------------------------------------------------------------------
+
+    def _on_editor_word_clicked(self, index: int, start_ms: int) -> None:
+        self.playback.seek(start_ms)
+
+    def _on_editor_cursor_word_changed(self, index: int) -> None:
+        doc = self.project.transcript if self.project else None
+        if doc is None or not 0 <= index < len(doc):
+            self.word_label.setText("")
+            return
+        w = doc.words[index]
+        self.word_label.setText(f"\u201c{w.text}\u201d  {format_ms(w.start_ms)} \u2013 {format_ms(w.end_ms)}  ({w.source.value})")
+
+    def _on_playback_position_changed(self, ms: int) -> None:
+        total = self.audio.duration_ms if self.audio is not None else (self.project.media_duration_ms or 0) if self.project else 0
+        self.position_label.setText(f"{format_ms(ms)} / {format_ms(int(total))}")
+
+    def _on_playback_playing_changed(self, playing: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.acts["play_play"].setIcon(self.style().standardIcon(icon))
+
+    def _on_playback_output_unavailable(self, message: str) -> None:
+        self.show_message(message, 0)
+        self.audio_label = QLabel("No audio output")
+        self.audio_label.setStyleSheet("color: #b3261e;")
+        self.audio_label.setToolTip(message)
+        self.statusBar().insertPermanentWidget(0, self.audio_label)
+        self.no_output_notice = QMessageBox(QMessageBox.Icon.Information, "Playback Unavailable",
+                                            message + " You can still read, edit and export the transcript.",
+                                            QMessageBox.StandardButton.Ok, self)
+        self.no_output_notice.setModal(False)
+        self.no_output_notice.show()
+
+    def _update_model_label(self) -> None:
+        s = self.project.transcript.settings if self.project else None
+        if s is not None and s.model:
+            text = f"{s.model}" + (f" \u00b7 {s.device}" if s.device else "")
+        else:
+            text = f"Model: {self.transcribe_panel.model_box.currentText()}"
+        self.model_label.setText(text)
+
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # -- transcription, dialogs ---------------------------------------------------------------------
+
+    def transcribe(self) -> None:
+        if self.audio is None or self.undo_stack is None:
+            self.show_message("Open a recording first.")
+            return
+        doc = self.project.transcript
+        options = self.transcribe_panel.options(tuple(doc.keywords))
+        self.transcription.on_settings = lambda s: self._update_model_label()
+        self.transcription.start(self.audio.samples, self.transcribe_panel.model_key, options, self.undo_stack)
+
+    def _on_transcription_running_changed(self, running: bool) -> None:
+        self.editor.text_view().setReadOnly(running or self.undo_stack is None)
+        self._update_enabled()
+        self._update_model_label()
+
+    def _update_enabled(self) -> None:
+        running = self.transcription.running
+        has_project = self.project is not None
+        self.acts["transcribe"].setEnabled(self.audio is not None and not running)
+        self.acts["cancel"].setEnabled(running)
+        self.transcribe_panel.setEnabled(not running)
+        for name in ("save", "save_as", "export", "keywords"):
+            self.acts[name].setEnabled(has_project)
+
+    def export_dialog(self) -> None:
+        window_dialogs.export(self)
+
+    def keywords_dialog(self) -> None:
+        window_dialogs.keywords(self)
+
+    def shortcuts_dialog(self) -> None:
+        window_dialogs.shortcuts(self)
+
+    def about(self) -> None:
+        window_dialogs.about(self)
+
+    # -- window state -------------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        sizes = self.settings.value("window/split")
+        if sizes:
+            self.splitter.restoreState(sizes)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.transcription.running:
+            self.transcription.cancel()
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/split", self.splitter.saveState())
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop timers and threads (closing; tests call it to end cleanly)."""
+        self.playback.stop()
+        self.files.shutdown()
+        self.transcription.shutdown()
+        self.loader.shutdown()

@@ -1,0 +1,198 @@
+"""The transcribe panel: model, language, task and target, with what a model cannot do disabled.
+
+Choices a model cannot make are not hidden but greyed out, with a tooltip saying why ("Granite Speech
+4.1 2B Plus does not translate"), so a person learns what each model is for. The capabilities come from
+the model registry; the interview pipeline (2b text + plus timings and speakers) can do what both can.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+from app.asr.engine import Capabilities, TranscribeOptions
+
+MODEL_CHOICES = (
+    ("interview", "Interview (2B + Plus)", "Punctuated text from 4.1-2b with word timings and speakers from 4.1-2b-plus"),
+    ("2b", "Granite 4.1 2B", "Punctuated transcription and translation"),
+    ("plus", "Granite 4.1 2B Plus", "Word timestamps and speaker labels"),
+    ("nar", "Granite 4.1 2B NAR", "Fast non-autoregressive transcription"),
+)
+LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"), ("ja", "Japanese"))
+TARGETS = LANGUAGES + (("it", "Italian"), ("zh", "Chinese"))
+_NAMES = dict(TARGETS)
+
+
+def model_capabilities(key: str) -> Capabilities | None:
+    """What the model (or the interview pipeline) can do; None when the registry does not know it."""
+    try:
+        from app.asr.registry import MODELS
+    except ImportError:  # pragma: no cover - the registry ships with the app
+        return None
+    if key == "interview":
+        text, timed = MODELS.get("2b"), MODELS.get("plus")
+        if text is None or timed is None:
+            return None
+        a, b = text.capabilities, timed.capabilities
+        return Capabilities(
+            languages=tuple(x for x in a.languages if x in b.languages),
+            keywords=a.keywords and b.keywords, punctuation=a.punctuation,
+            timestamps=b.timestamps, speakers=b.speakers, alignment=a.alignment,
+        )
+    spec = MODELS.get(key)
+    return spec.capabilities if spec is not None else None
+
+
+def _set_item(combo: QComboBox, row: int, enabled: bool, why: str) -> None:
+    model = combo.model()
+    assert isinstance(model, QStandardItemModel)
+    item = model.item(row)
+    item.setEnabled(enabled)
+    item.setToolTip("" if enabled else why)
+
+
+def _ensure_enabled(combo: QComboBox) -> None:
+    model = combo.model()
+    assert isinstance(model, QStandardItemModel)
+    if not model.item(combo.currentIndex()).isEnabled():
+        for row in range(combo.count()):
+            if model.item(row).isEnabled():
+                combo.setCurrentIndex(row)
+                return
+
+
+class TranscribePanel(QWidget):
+    """Model / language / task / target pickers; `options()` gives the TranscribeOptions to run."""
+
+    changed = Signal()
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.model_box = QComboBox()
+        for key, label, tip in MODEL_CHOICES:
+            self.model_box.addItem(label, key)
+            self.model_box.setItemData(self.model_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.language_box = QComboBox()
+        for code, name in LANGUAGES:
+            self.language_box.addItem(name, code)
+        self.task_box = QComboBox()
+        self.task_box.addItem("Transcribe", "transcribe")
+        self.task_box.addItem("Translate", "translate")
+        self.target_box = QComboBox()
+        for code, name in TARGETS:
+            self.target_box.addItem(name, code)
+        self._target_label = QLabel("into")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(6)
+        for label, box in (("Model", self.model_box), ("Language", self.language_box), (None, self.task_box)):
+            if label:
+                layout.addWidget(QLabel(label))
+            layout.addWidget(box)
+        layout.addWidget(self._target_label)
+        layout.addWidget(self.target_box)
+        self._restore()
+        for box in (self.model_box, self.language_box, self.task_box, self.target_box):
+            box.currentIndexChanged.connect(self._on_choice_changed)
+        self._update_enabled()
+
+    # -- state ------------------------------------------------------------------------------------
+
+    @property
+    def model_key(self) -> str:
+        return str(self.model_box.currentData())
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return model_capabilities(self.model_key)
+
+    def options(self, keywords: tuple[str, ...] = ()) -> TranscribeOptions:
+        """The options to transcribe with; keywords are dropped when the model cannot take them."""
+        caps = self.capabilities
+        task = str(self.task_box.currentData())
+        return TranscribeOptions(
+            task=task,
+            language=str(self.language_box.currentData()),
+            target_language=str(self.target_box.currentData()) if task == "translate" else None,
+            keywords=tuple(keywords) if caps is None or caps.keywords else (),
+        )
+
+    def select(self, model: str | None = None, language: str | None = None, task: str | None = None,
+               target: str | None = None) -> None:
+        """Choose values programmatically (unknown or disabled ones are ignored)."""
+        for box, value in ((self.model_box, model), (self.language_box, language), (self.task_box, task),
+                           (self.target_box, target)):
+            if value is not None:
+                i = box.findData(value)
+                if i >= 0:
+                    box.setCurrentIndex(i)
+        self._update_enabled()
+
+    def is_enabled(self, box: QComboBox, value: str) -> bool:
+        """Whether `value` can be picked in `box` now (for tests and tooltips)."""
+        model = box.model()
+        assert isinstance(model, QStandardItemModel)
+        return model.item(box.findData(value)).isEnabled()
+
+    def tooltip_of(self, box: QComboBox, value: str) -> str:
+        model = box.model()
+        assert isinstance(model, QStandardItemModel)
+        return model.item(box.findData(value)).toolTip()
+
+    # -- capability-based disabling -------------------------------------------------------------
+
+    def _update_enabled(self) -> None:
+        caps = self.capabilities
+        name = self.model_box.currentText()
+        for box in (self.language_box, self.task_box, self.target_box):
+            box.blockSignals(True)
+        try:
+            for row, (code, lang) in enumerate(LANGUAGES):
+                ok = caps is None or code in caps.languages
+                _set_item(self.language_box, row, ok, f"{name} does not transcribe {lang}.")
+            _ensure_enabled(self.language_box)
+            can_translate = caps is None or caps.translation_to_english or bool(caps.translation_targets)
+            _set_item(self.task_box, 1, can_translate, f"{name} does not translate; choose Granite 4.1 2B.")
+            _ensure_enabled(self.task_box)
+            spoken = str(self.language_box.currentData())
+            for row, (code, lang) in enumerate(TARGETS):
+                if code == spoken:
+                    ok, why = False, f"{lang} is the spoken language; choose Transcribe instead."
+                elif caps is None:
+                    ok, why = True, ""
+                elif code == "en":
+                    ok, why = caps.translation_to_english, f"{name} cannot translate into English."
+                else:
+                    ok, why = code in caps.translation_targets, f"{name} cannot translate into {lang}."
+                _set_item(self.target_box, row, ok, why)
+            _ensure_enabled(self.target_box)
+        finally:
+            for box in (self.language_box, self.task_box, self.target_box):
+                box.blockSignals(False)
+        translating = self.task_box.currentData() == "translate"
+        self.target_box.setEnabled(translating)
+        self._target_label.setEnabled(translating)
+        self.target_box.setToolTip("" if translating else "Choose Translate to pick a target language.")
+
+    def _on_choice_changed(self, *_args: object) -> None:
+        self._update_enabled()
+        self._save()
+        self.changed.emit()
+
+    def _save(self) -> None:
+        s = self._settings
+        s.setValue("transcribe/model", self.model_key)
+        s.setValue("transcribe/language", self.language_box.currentData())
+        s.setValue("transcribe/task", self.task_box.currentData())
+        s.setValue("transcribe/target", self.target_box.currentData())
+
+    def _restore(self) -> None:
+        s = self._settings
+        self.select(
+            model=str(s.value("transcribe/model", "interview")),
+            language=str(s.value("transcribe/language", "en")),
+            task=str(s.value("transcribe/task", "transcribe")),
+            target=str(s.value("transcribe/target", "fr")),
+        )

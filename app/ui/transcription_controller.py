@@ -1,0 +1,173 @@
+"""Transcription in the window: start a run on the worker thread, show progress, keep partial results.
+
+Each piece's words are appended to the words of the run so far and pushed as
+`ReplaceTranscript(words_so_far, speakers, settings, keywords, run_id)`; the undo stack merges a run's
+commands, so undo after a run restores the transcript from before it in one step. A cancelled or failed
+run leaves what is on screen. The status bar shows audio time done, an ETA and a Cancel button.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
+
+from app.core.document import Speaker, TranscriptionSettings, Word
+from app.ui.timefmt import format_ms
+from app.workers.transcription_worker import EngineFactory, TranscriptionRequest, TranscriptionThread
+
+
+class ProgressWidget(QWidget):
+    """The status-bar strip: a label, a progress bar and Cancel (hidden when idle)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(160)
+        self.bar.setFixedHeight(12)
+        self.cancel_button = QPushButton("Cancel")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.hide()
+
+
+class TranscriptionController(QObject):
+    """Runs transcriptions for the window; `running` tells whether one is in progress."""
+
+    running_changed = Signal(bool)
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget, engine_factory: EngineFactory | None = None) -> None:
+        super().__init__(parent)
+        self._window = parent
+        self._factory = engine_factory
+        self._thread: TranscriptionThread | None = None
+        self.widget = ProgressWidget()
+        self.widget.cancel_button.clicked.connect(self.cancel)
+        self._undo: Any = None
+        self._run_id = 0
+        self._words: list[Word] = []
+        self._speakers: list[Speaker] = []
+        self._settings: TranscriptionSettings | None = None
+        self._keywords: tuple[str, ...] = ()
+        self._started = 0.0
+        self._done_s = 0.0
+        self.running = False
+        self.last_error: str | None = None
+        self.last_cancelled = False
+        self.device: str | None = None
+        self.on_settings: Callable[[TranscriptionSettings], None] | None = None
+
+    def _ensure_thread(self) -> TranscriptionThread:
+        if self._thread is None:
+            self._thread = TranscriptionThread(self._factory, self)
+            w = self._thread.worker
+            w.status.connect(self._on_worker_status, Qt.ConnectionType.QueuedConnection)
+            w.run_started.connect(self._on_worker_run_started, Qt.ConnectionType.QueuedConnection)
+            w.progress.connect(self._on_worker_progress, Qt.ConnectionType.QueuedConnection)
+            w.words_ready.connect(self._on_worker_words_ready, Qt.ConnectionType.QueuedConnection)
+            w.finished.connect(self._on_worker_finished, Qt.ConnectionType.QueuedConnection)
+            w.failed.connect(self._on_worker_failed, Qt.ConnectionType.QueuedConnection)
+        return self._thread
+
+    def start(self, audio: np.ndarray, model: str, options: Any, undo_stack: Any) -> None:
+        """Transcribe `audio` into the document of `undo_stack` with `model` and `options`."""
+        if self.running:
+            return
+        self._run_id += 1
+        self._undo = undo_stack
+        self._words, self._speakers = [], []
+        self._settings = None
+        self._keywords = tuple(options.keywords) or tuple(undo_stack.document.keywords)
+        self._started = time.monotonic()
+        self._done_s = 0.0
+        self.last_error, self.last_cancelled = None, False
+        self.running = True
+        self.widget.label.setText("Starting...")
+        self.widget.bar.setValue(0)
+        self.widget.cancel_button.setEnabled(True)
+        self.widget.show()
+        self.running_changed.emit(True)
+        request = TranscriptionRequest(model, options, self.device, self._run_id)
+        self._ensure_thread().start(audio, request)
+
+    def cancel(self) -> None:
+        """Ask the run to stop after the current batch (the words so far stay)."""
+        if self.running and self._thread is not None:
+            self._thread.cancel()
+            self.widget.cancel_button.setEnabled(False)
+            self.widget.label.setText("Cancelling...")
+
+    def shutdown(self) -> None:
+        """Cancel and stop the worker thread (the window is closing)."""
+        if self._thread is not None:
+            self._thread.shutdown()
+
+    # -- worker signals ---------------------------------------------------------------------------
+
+    def _on_worker_status(self, text: str) -> None:
+        self.message.emit(text)
+        self.widget.label.setText(text.rstrip("."))
+
+    def _on_worker_run_started(self, settings: TranscriptionSettings) -> None:
+        self._settings = settings
+        if self.on_settings is not None:
+            self.on_settings(settings)
+
+    def _on_worker_progress(self, done_s: float, total_s: float, pieces_done: int, pieces_total: int) -> None:
+        self._done_s = done_s
+        frac = done_s / total_s if total_s > 0 else 0.0
+        self.widget.bar.setValue(int(frac * 1000))
+        text = f"{format_ms(int(done_s * 1000), False)} / {format_ms(int(total_s * 1000), False)}"
+        elapsed = time.monotonic() - self._started
+        if 0.02 < frac < 1.0 and elapsed > 1.0:
+            eta = elapsed * (1.0 - frac) / frac
+            text += f"  ·  about {format_ms(int(eta * 1000), False)} left"
+        if self.widget.cancel_button.isEnabled():
+            self.widget.label.setText(text)
+
+    def _on_worker_words_ready(self, words: list[Word], speakers: list[Speaker]) -> None:
+        from app.core.edits import ReplaceTranscript
+
+        if not self.running or self._undo is None:
+            return
+        self._words.extend(words)
+        if speakers:
+            self._speakers = list(speakers)
+        table = self._speakers or list(self._undo.document.speakers)
+        self._undo.push_command(ReplaceTranscript(
+            list(self._words), table, self._settings, self._keywords, run_id=("transcription", id(self), self._run_id),
+        ))
+
+    def _finish(self) -> None:
+        self.running = False
+        self.widget.hide()
+        self.running_changed.emit(False)
+
+    def _on_worker_finished(self, cancelled: bool) -> None:
+        self.last_cancelled = cancelled
+        self._finish()
+        n = len(self._words)
+        if cancelled:
+            self.message.emit(f"Transcription cancelled; the {n} words transcribed so far are kept.")
+        else:
+            self.message.emit(f"Transcription finished: {n} words.")
+
+    def _on_worker_failed(self, text: str) -> None:
+        self.last_error = text
+        self._finish()
+        self.message.emit(f"Transcription failed: {text}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Transcription Failed", text, QMessageBox.StandardButton.Ok,
+                          self._window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setModal(False)
+        box.show()

@@ -1,0 +1,49 @@
+"""The dialogs the main window opens from its menus: export, keyword list, shortcuts, about."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMessageBox
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+
+def export(window: "MainWindow") -> None:
+    """File > Export."""
+    from app.ui.dialogs.export_dialog import ExportDialog
+
+    if window.project is not None:
+        dialog = ExportDialog(window.project, window)
+        if dialog.exec():
+            window.show_message(f"Exported {dialog.written.name}.")
+
+
+def keywords(window: "MainWindow") -> None:
+    """Transcribe > Keyword List: edit the project's list (one undo step)."""
+    from app.core.edits import SetKeywords
+    from app.ui.dialogs.keywords_dialog import KeywordsDialog
+
+    if window.project is None or window.undo_stack is None:
+        return
+    caps = window.transcribe_panel.capabilities
+    current = tuple(window.project.transcript.keywords)
+    dialog = KeywordsDialog(current, window.settings, window, supported=caps is None or caps.keywords)
+    if dialog.exec() and dialog.keywords() != current:
+        window.undo_stack.push_command(SetKeywords(dialog.keywords()))
+
+
+def shortcuts(window: "MainWindow") -> None:
+    """Help > Keyboard Shortcuts (the editor's own Find/Replace keys added)."""
+    from app.ui.dialogs.shortcuts_dialog import ShortcutsDialog
+
+    ShortcutsDialog(window.acts.values(), window, extra=[("Find", "Ctrl+F"), ("Replace", "Ctrl+H")]).exec()
+
+
+def about(window: "MainWindow") -> None:
+    """Help > About."""
+    from app import __version__
+
+    QMessageBox.about(window, "About Verbatim", f"<b>Verbatim {__version__}</b><p>Check every quote against "
+                      "the audio. Transcription runs on this computer with IBM Granite Speech.</p>")

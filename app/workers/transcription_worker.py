@@ -1,0 +1,151 @@
+"""The transcription worker: a long-lived QObject in its own QThread that owns the loaded engine.
+
+The GUI thread never runs a model. `TranscriptionThread` (used by the window) starts the thread once,
+hands requests to the worker through a queued signal, and stops the thread on shutdown. The worker
+keeps the engine it loaded and reuses it for the next run with the same model and device; it reports
+progress and the words of each finished piece as signals, and turns every error into one sentence.
+`cancel()` may be called from any thread: the engine stops between batches and what it already
+produced stays valid.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.asr.engine import CancelToken, Engine, TranscribeOptions, audio_seconds, validate_options
+from app.core.errors import Cancelled, VerbatimError
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[str, "str | None"], Engine]
+
+
+def _default_factory(model: str, device: str | None) -> Engine:
+    from app.asr.factory import create_engine
+
+    return create_engine(model, device)
+
+
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    """One run: which model on which device, with which options. `run_id` tags the run's results."""
+
+    model: str
+    options: TranscribeOptions
+    device: str | None = None
+    run_id: int = 0
+
+
+class TranscriptionWorker(QObject):
+    """Runs engines; lives in a worker thread. Signals carry plain Python objects."""
+
+    status = Signal(str)  # a short line for the status bar ("Loading model 2b...")
+    run_started = Signal(object)  # TranscriptionSettings of this run
+    progress = Signal(float, float, int, int)  # audio done s, total s, pieces done, pieces total
+    words_ready = Signal(object, object)  # new words of this step (list[Word]), speaker table (list[Speaker])
+    finished = Signal(bool)  # cancelled
+    failed = Signal(str)  # one sentence
+
+    def __init__(self, engine_factory: EngineFactory | None = None) -> None:
+        super().__init__()
+        self._factory = engine_factory or _default_factory
+        self._engine: Engine | None = None
+        self._engine_key: tuple[str, str | None] | None = None
+        self._token = CancelToken()
+
+    @property
+    def engine(self) -> Engine | None:
+        """The engine loaded by the last run (kept for the next one)."""
+        return self._engine
+
+    def cancel(self) -> None:
+        """Ask the current run to stop after the batch in progress (any thread)."""
+        self._token.cancel()
+
+    def _engine_for(self, request: TranscriptionRequest) -> Engine:
+        key = (request.model, request.device)
+        if self._engine is None or self._engine_key != key:
+            self._engine = None  # free the old model before loading the next
+            self.status.emit(f"Loading model {request.model}...")
+            self._engine = self._factory(request.model, request.device)
+            self._engine_key = key
+        return self._engine
+
+    @Slot(object, object)
+    def run(self, audio: np.ndarray, request: TranscriptionRequest) -> None:
+        """Transcribe `audio` (16 kHz mono float32); ends with exactly one of finished / failed."""
+        token = self._token = CancelToken()
+        total = audio_seconds(audio)
+        try:
+            engine = self._engine_for(request)
+            validate_options(engine.name, engine.capabilities, request.options)
+            self.run_started.emit(engine.settings(request.options))
+            self.status.emit(f"Transcribing with {engine.name}...")
+            self.progress.emit(0.0, total, 0, 0)
+            for update in engine.transcribe(audio, request.options, token):
+                p = update.progress
+                if update.words or update.speakers:
+                    self.words_ready.emit(list(update.words), list(update.speakers))
+                self.progress.emit(p.audio_done_s, p.audio_total_s, p.pieces_done, p.pieces_total)
+                if token.cancelled:
+                    break
+        except Cancelled:
+            self.finished.emit(True)
+        except VerbatimError as exc:
+            self.failed.emit(str(exc))
+        except MemoryError:
+            self.failed.emit("The computer ran out of memory; try a smaller batch size or a shorter recording.")
+        except Exception as exc:  # a bug: one sentence for the user, the traceback in the log
+            log.exception("transcription failed")
+            self.failed.emit(f"Transcription failed unexpectedly ({type(exc).__name__}: {exc}).")
+        else:
+            self.finished.emit(token.cancelled)
+
+
+class TranscriptionThread(QObject):
+    """Owns the worker's QThread: start once, submit runs, cancel, shut down cleanly."""
+
+    _submit = Signal(object, object)
+
+    def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = TranscriptionWorker(engine_factory)
+        self._thread = QThread()
+        self._thread.setObjectName("transcription")
+        self.worker.moveToThread(self._thread)
+        self._submit.connect(self.worker.run)
+        self.worker.finished.connect(self._on_worker_done)
+        self.worker.failed.connect(self._on_worker_done)
+        self._busy = False
+
+    @property
+    def busy(self) -> bool:
+        """True while a run is in progress."""
+        return self._busy
+
+    def start(self, audio: np.ndarray, request: TranscriptionRequest) -> None:
+        """Queue a run on the worker thread (the thread starts on first use)."""
+        if self._busy:
+            raise VerbatimError("A transcription is already running; cancel it first.")
+        if not self._thread.isRunning():
+            self._thread.start()
+        self._busy = True
+        self._submit.emit(audio, request)
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+
+    def _on_worker_done(self, *_args: object) -> None:
+        self._busy = False
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Cancel any run and stop the thread (waits for the current batch to end)."""
+        self.worker.cancel()
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait(timeout_ms)

@@ -1,0 +1,61 @@
+"""The export and keyword-list dialogs, driven the way a person would fill them in."""
+
+from __future__ import annotations
+
+import srt
+from docx import Document
+from PySide6.QtCore import QSettings
+
+from app.ui.dialogs.export_dialog import ExportDialog
+from app.ui.dialogs.keywords_dialog import KeywordLibrary, KeywordsDialog, parse_keywords
+from ui_window_support import new_window, open_demo
+
+
+def test_export_srt_with_speaker_names_and_docx_with_timestamps(qtbot, tmp_path) -> None:
+    w = new_window(qtbot, tmp_path)
+    open_demo(qtbot, w, tmp_path)
+    d = ExportDialog(w.project, w)
+    qtbot.addWidget(d)
+    d.set_format("srt")
+    assert d.path_edit.text().endswith("demo.srt")
+    assert not d.timestamps.isEnabled() and d.speakers.isEnabled() and not d.title.isEnabled()
+    d.path_edit.setText(str(tmp_path / "out.srt"))
+    d.export()
+    cues = list(srt.parse((tmp_path / "out.srt").read_text(encoding="utf-8")))
+    assert cues and "Interviewer" in cues[0].content and "Osei" in cues[0].content
+    assert cues[-1].end.total_seconds() * 1000 <= w.project.transcript.duration_ms + 1
+    d.set_format("docx")
+    assert d.path_edit.text().endswith("out.docx") and d.timestamps.isEnabled() and d.title.isEnabled()
+    d.timestamps.setChecked(True)
+    d.title.setText("River samples")
+    d.export()
+    text = "\n".join(p.text for p in Document(str(tmp_path / "out.docx")).paragraphs)
+    assert "River samples" in text and "Dr. Amal Osei" in text and "microplastics" in text
+    assert "00:00:" in text or "0:00" in text
+
+
+def test_keyword_lists_are_edited_saved_by_name_and_undoable(qtbot, tmp_path, monkeypatch) -> None:
+    w = new_window(qtbot, tmp_path)
+    open_demo(qtbot, w, tmp_path)
+    doc = w.project.transcript
+    assert doc.keywords == ("microplastics", "Osei")
+
+    def fill_and_accept(dialog: KeywordsDialog) -> int:
+        assert dialog.keywords() == ("microplastics", "Osei")
+        dialog.editor.setPlainText("Osei\nmicroplastics, EPA\n\nOsei")
+        dialog.save_list("Rivers desk")
+        return 1
+
+    monkeypatch.setattr(KeywordsDialog, "exec", fill_and_accept)
+    w.acts["keywords"].trigger()
+    assert doc.keywords == ("Osei", "microplastics", "EPA") and w.isWindowModified()
+    library = KeywordLibrary(w.settings)
+    assert library.names() == ["Rivers desk"] and library.get("Rivers desk") == ("Osei", "microplastics", "EPA")
+    w.acts["undo"].trigger()
+    assert doc.keywords == ("microplastics", "Osei")
+    d = KeywordsDialog((), QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(d)
+    assert d.lists.currentText() == "Rivers desk"
+    d.load_list("Rivers desk")
+    assert d.keywords() == ("Osei", "microplastics", "EPA")
+    assert parse_keywords(" a ,b\n\n a") == ("a", "b")

@@ -1,0 +1,83 @@
+"""Autosave and recovery after a crash, and relinking a recording that moved."""
+
+from __future__ import annotations
+
+import shutil
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.core.recovery import RecoveryJournal
+from ui_window_support import new_window, open_and_wait, open_demo
+
+
+def test_autosave_writes_a_journal_that_a_new_window_offers_to_recover(qtbot, tmp_path, monkeypatch) -> None:
+    w1 = new_window(qtbot, tmp_path)
+    project = open_demo(qtbot, w1, tmp_path)
+    w1.files.autosave_ms = 50
+    journal = RecoveryJournal(project, None, tmp_path / "recovery").path
+    assert w1.speakers_panel.rename_speaker("S2", "Amal Osei")
+    assert w1.files.autosave_pending
+    qtbot.waitUntil(journal.exists, timeout=3000)
+    w1.shutdown()  # the "crash": no save, the journal stays behind
+    asked: list[str] = []
+
+    def yes(_parent, title, text, *_a, **_k):
+        asked.append(title)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    w2 = new_window(qtbot, tmp_path / "second")
+    open_and_wait(qtbot, w2, project)
+    assert asked == ["Recover Unsaved Work"]
+    assert w2.project.transcript.speaker_name("S2") == "Amal Osei"
+    assert w2.waveform.speaker_name_at(next(x.start_ms for x in w2.project.transcript.words if x.speaker == "S2")) == "Amal Osei"
+    assert w2.isWindowModified() and w2.project.path == project.resolve()
+    assert w2.save() and not journal.exists()  # saving makes the journal unnecessary
+
+
+def test_declining_recovery_discards_the_journal(qtbot, tmp_path, monkeypatch) -> None:
+    w1 = new_window(qtbot, tmp_path)
+    project = open_demo(qtbot, w1, tmp_path)
+    w1.speakers_panel.rename_speaker("S1", "Someone")
+    w1.files.write_journal()
+    journal = RecoveryJournal(project, None, tmp_path / "recovery").path
+    assert journal.exists()
+    w1.shutdown()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    w2 = new_window(qtbot, tmp_path / "second")
+    open_and_wait(qtbot, w2, project)
+    assert w2.project.transcript.speaker_name("S1") == "Interviewer" and not journal.exists()
+    assert not w2.isWindowModified()
+
+
+def test_a_moved_recording_is_relinked_and_checked(qtbot, tmp_path, monkeypatch) -> None:
+    w = new_window(qtbot, tmp_path)
+    project = open_demo(qtbot, w, tmp_path)
+    w.close()
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.move(project.parent / "demo.wav", moved / "interview.wav")
+    other = tmp_path / "other.wav"
+    shutil.copyfile(moved / "interview.wav", other)
+    with open(other, "r+b") as f:  # same length, different audio: another recording
+        f.seek(5000)
+        f.write(b"\x7f" * 64)
+    picks = iter([str(other), str(moved / "interview.wav")])
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: QMessageBox.StandardButton.Ok)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (next(picks), ""))
+
+    def warning(_parent, title, text, *_a, **_k):
+        warnings.append(text)
+        return QMessageBox.StandardButton.Retry
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    w2 = new_window(qtbot, tmp_path / "second")
+    open_and_wait(qtbot, w2, project)
+    assert len(warnings) == 1 and "other.wav is not the recording" in warnings[0]
+    assert w2.project.media_path == moved / "interview.wav" and w2.audio is not None
+    assert w2.isWindowModified()  # the new location is worth saving
+    assert w2.save()
+    from app.core.project import load_project
+
+    assert load_project(project).media_path == (moved / "interview.wav").resolve()
