@@ -59,3 +59,17 @@ def test_keyword_lists_are_edited_saved_by_name_and_undoable(qtbot, tmp_path, mo
     d.load_list("Rivers desk")
     assert d.keywords() == ("Osei", "microplastics", "EPA")
     assert parse_keywords(" a ,b\n\n a") == ("a", "b")
+
+
+def test_models_menu_opens_the_models_dialog(qtbot, tmp_path, monkeypatch) -> None:
+    from huggingface_hub import constants
+
+    from app.ui.dialogs.models_dialog import ModelsDialog
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    w = new_window(qtbot, tmp_path)
+    assert w.acts["models"] in w.menuBar().actions()[4].menu().actions()  # File Edit View Playback Transcribe
+    w.acts["models"].trigger()
+    dialogs = [d for d in w.findChildren(ModelsDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].close()

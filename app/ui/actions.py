@@ -52,6 +52,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &In", lambda: window.waveform.zoom(0.5), "Ctrl+="),
         "zoom_out": _action(window, "Zoom &Out", lambda: window.waveform.zoom(2.0), "Ctrl+-"),
         "fit": _action(window, "&Fit Waveform", window.waveform.fit, "Ctrl+9"),
+        "models": _action(window, "&Models...", window.models_dialog, None, None,
+                          "Download, remove or locate the speech models"),
         "shortcuts": _action(window, "&Keyboard Shortcuts", window.shortcuts_dialog, "Ctrl+/"),
         "about": _action(window, "&About Verbatim", window.about, None),
     }
@@ -112,6 +114,7 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     tr.addAction(acts["cancel"])
     tr.addSeparator()
     tr.addAction(acts["keywords"])
+    tr.addAction(acts["models"])
     help_ = bar.addMenu("&Help")
     help_.addAction(acts["shortcuts"])
     help_.addAction(acts["about"])

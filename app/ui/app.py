@@ -87,6 +87,12 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
         window.files.offer_orphan_recovery()
     if shot:
         _schedule_screenshot(window, app, Path(shot))
+    else:
+        from PySide6.QtCore import QTimer
+
+        from app.ui import window_dialogs
+
+        QTimer.singleShot(0, lambda: window_dialogs.first_run(window))
     status = app.exec()
     window.shutdown()
     return int(status)

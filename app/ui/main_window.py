@@ -260,6 +260,9 @@ class MainWindow(QMainWindow):
     def keywords_dialog(self) -> None:
         window_dialogs.keywords(self)
 
+    def models_dialog(self) -> None:
+        window_dialogs.models(self)
+
     def shortcuts_dialog(self) -> None:
         window_dialogs.shortcuts(self)
 

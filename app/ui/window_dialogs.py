@@ -1,4 +1,4 @@
-"""The dialogs the main window opens from its menus: export, keyword list, shortcuts, about."""
+"""The dialogs the main window opens from its menus: export, keyword list, models, shortcuts, about."""
 
 from __future__ import annotations
 
@@ -32,6 +32,20 @@ def keywords(window: "MainWindow") -> None:
     dialog = KeywordsDialog(current, window.settings, window, supported=caps is None or caps.keywords)
     if dialog.exec() and dialog.keywords() != current:
         window.undo_stack.push_command(SetKeywords(dialog.keywords()))
+
+
+def models(window: "MainWindow") -> None:
+    """Transcribe > Models: what is downloaded, disk used, delete, download, local folders."""
+    from app.ui.dialogs.models_dialog import show_models_dialog
+
+    show_models_dialog(window)
+
+
+def first_run(window: "MainWindow") -> None:
+    """On start-up with no model on this computer: explain the models and offer a download."""
+    from app.ui.dialogs.first_run_dialog import maybe_show_first_run
+
+    maybe_show_first_run(window, window.settings)
 
 
 def shortcuts(window: "MainWindow") -> None:
