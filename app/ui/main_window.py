@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setStyleSheet(WINDOW_STYLE)
         self.audio: Any = None
+        self.no_output_notice: QMessageBox | None = None
         self.undo_group = QUndoGroup(self)
         self.files = FileController(self, self.settings, recovery_root)
         self.playback = PlaybackController(self.settings, self, player_factory, probe_output)
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.playback.playing_changed.connect(self._on_playback_playing_changed)
         self.playback.speed_changed.connect(lambda s: self.speed_label.set_speed(s))
         self.playback.output_unavailable.connect(self._on_playback_output_unavailable)
+        self.playback.play_refused.connect(self._on_playback_play_refused)
         self.waveform.seek_requested.connect(self.playback.seek)
         self.editor.word_clicked.connect(self._on_editor_word_clicked)
         self.editor.cursor_word_changed.connect(self._on_editor_cursor_word_changed)
@@ -212,6 +214,9 @@ class MainWindow(QMainWindow):
         self.audio_label.setStyleSheet("color: #b3261e;")
         self.audio_label.setToolTip(message)
         self.statusBar().insertPermanentWidget(0, self.audio_label)
+
+    def _on_playback_play_refused(self, message: str) -> None:
+        # Said in the status bar on load; said in a (non-modal) box only once the person tries to listen.
         self.no_output_notice = QMessageBox(QMessageBox.Icon.Information, "Playback Unavailable",
                                             message + " You can still read, edit and export the transcript.",
                                             QMessageBox.StandardButton.Ok, self)

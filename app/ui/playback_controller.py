@@ -32,7 +32,8 @@ class PlaybackController(QObject):
     position_changed = Signal(int)  # ms, on every tick and seek
     playing_changed = Signal(bool)
     speed_changed = Signal(float)
-    output_unavailable = Signal(str)  # emitted once per controller
+    output_unavailable = Signal(str)  # emitted once per controller, when the missing device is noticed
+    play_refused = Signal(str)  # emitted once, the first time the person presses play without a device
 
     def __init__(self, settings: QSettings, parent: QObject | None = None,
                  player_factory: PlayerFactory | None = None, probe_output: Callable[[], bool] | None = None) -> None:
@@ -47,6 +48,7 @@ class PlaybackController(QObject):
         self._current_word = -1
         self._paused_by_user = False
         self._warned = False
+        self._refusal_shown = False
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_timer_tick)
@@ -118,6 +120,9 @@ class PlaybackController(QObject):
             self.player.play()
         except AudioOutputUnavailable:
             self._warn_no_output()
+            if not self._refusal_shown:
+                self._refusal_shown = True
+                self.play_refused.emit(NO_OUTPUT_MESSAGE)
             return
         self._paused_by_user = False
         self._timer.start()
