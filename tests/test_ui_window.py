@@ -32,6 +32,7 @@ def test_demo_opens_with_waveform_transcript_and_speakers(qtbot, window, tmp_pat
 
 def test_clicking_a_word_moves_the_playhead(qtbot, window, tmp_path) -> None:
     open_demo(qtbot, window, tmp_path)
+    window.acts["play_on_click"].setChecked(False)
     doc = window.project.transcript
     i = next(k for k, w in enumerate(doc.words) if w.text.startswith("microplastics"))
     rect = window.editor.word_rect(i)
@@ -43,6 +44,21 @@ def test_clicking_a_word_moves_the_playhead(qtbot, window, tmp_path) -> None:
     assert window.playback.position_ms == doc.words[i].start_ms
     assert window.position_label.text().startswith("0:0")
     assert "microplastics" in window.word_label.text() and "aligned" in window.word_label.text()
+    assert not window.playback.playing
+
+
+def test_clicking_a_word_plays_from_it_when_the_setting_is_on(qtbot, window, tmp_path) -> None:
+    open_demo(qtbot, window, tmp_path)
+    assert window.acts["play_on_click"].isChecked()  # the default
+    doc = window.project.transcript
+    i = next(k for k, w in enumerate(doc.words) if w.text.startswith("council"))
+    viewport = window.editor.text_view().viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=window.editor.word_rect(i).center())
+    assert window.playback.playing
+    qtbot.waitUntil(lambda: window.playback.position_ms > doc.words[i].start_ms, timeout=2000)
+    assert window.playback.position_ms < doc.words[i].start_ms + 2000  # it played from that word
+    window.playback.pause()
+    assert window.settings.value("playback/play_on_click", True, type=bool)
 
 
 def test_typing_keeps_other_timings_and_undo_redo_go_through_the_window(qtbot, window, tmp_path) -> None:

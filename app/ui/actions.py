@@ -67,6 +67,11 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
     follow.setCheckable(True)
     follow.setChecked(True)
     acts["follow"] = follow
+    play_on_click = QAction("Play When a &Word Is Clicked", window)
+    play_on_click.setCheckable(True)
+    play_on_click.setChecked(window.settings.value("playback/play_on_click", True, type=bool))
+    play_on_click.toggled.connect(lambda on: window.settings.setValue("playback/play_on_click", on))
+    acts["play_on_click"] = play_on_click
     for key, a in window.playback.actions.items():
         acts[f"play_{key}"] = a
     acts["play_play"].setIcon(window.style().standardIcon(sp.SP_MediaPlay))
@@ -104,7 +109,7 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     view.addAction(acts["follow"])
     view.addAction(window.speakers_dock.toggleViewAction())
     play = bar.addMenu("&Playback")
-    for key in ("play", "back", "forward", None, "slower", "faster", "normal", None, "goto"):
+    for key in ("play", "back", "forward", None, "slower", "faster", "normal", None, "goto", None, "on_click"):
         if key is None:
             play.addSeparator()
         else:

@@ -19,6 +19,7 @@ from app.ui import window_dialogs
 from app.ui.actions import app_icon, build_actions, build_menus, fill_recent_menu
 from app.ui.file_controller import FileController
 from app.ui.playback_controller import PlaybackController, PlayerFactory
+from app.ui.realign_controller import AlignerFactory, RealignController
 from app.ui.speakers_panel import SpeakersPanel
 from app.ui.timefmt import format_ms
 from app.ui.toolbar import WINDOW_STYLE, build_toolbar
@@ -36,7 +37,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None, recovery_root: Path | None = None,
                  cache_dir: Path | None = None, player_factory: PlayerFactory | None = None,
-                 engine_factory: EngineFactory | None = None, probe_output: Any = None) -> None:
+                 engine_factory: EngineFactory | None = None, probe_output: Any = None,
+                 aligner_factory: AlignerFactory | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
         self.setWindowIcon(app_icon())
@@ -56,6 +58,7 @@ class MainWindow(QMainWindow):
         self.acts = build_actions(self)
         self._recent_menu = build_menus(self, self.acts)
         build_toolbar(self, self.acts)
+        self.realign = RealignController(self, self.acts["realign"], aligner_factory)
         self._build_status_bar()
         self._connect()
         fill_recent_menu(self._recent_menu, self)
@@ -112,6 +115,7 @@ class MainWindow(QMainWindow):
         self.editor.message.connect(self.show_message)
         self.transcription.running_changed.connect(self._on_transcription_running_changed)
         self.transcription.message.connect(self.show_message)
+        self.realign.running_changed.connect(self._on_transcription_running_changed)
         self.transcribe_panel.changed.connect(self._update_model_label)
         self.acts["follow"].toggled.connect(lambda on: setattr(self.editor, "follow_playback", on))
         self.undo_group.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
@@ -191,6 +195,8 @@ class MainWindow(QMainWindow):
 
     def _on_editor_word_clicked(self, index: int, start_ms: int) -> None:
         self.playback.seek(start_ms)
+        if self.acts["play_on_click"].isChecked() and not self.playback.playing:
+            self.playback.play()
 
     def _on_editor_cursor_word_changed(self, index: int) -> None:
         doc = self.project.transcript if self.project else None
@@ -246,15 +252,16 @@ class MainWindow(QMainWindow):
         self.transcription.start(self.audio.samples, self.transcribe_panel.model_key, options, self.undo_stack)
 
     def _on_transcription_running_changed(self, running: bool) -> None:
-        self.editor.text_view().setReadOnly(running or self.undo_stack is None)
+        self.editor.text_view().setReadOnly(self.transcription.running or self.realign.running or self.undo_stack is None)
         self._update_enabled()
         self._update_model_label()
 
     def _update_enabled(self) -> None:
-        running = self.transcription.running
+        running = self.transcription.running or self.realign.running
         has_project = self.project is not None
         self.acts["transcribe"].setEnabled(self.audio is not None and not running)
-        self.acts["cancel"].setEnabled(running)
+        self.acts["cancel"].setEnabled(self.transcription.running)
+        self.realign.update_action()
         self.transcribe_panel.setEnabled(not running)
         for name in ("save", "save_as", "export", "keywords"):
             self.acts[name].setEnabled(has_project)
@@ -304,4 +311,5 @@ class MainWindow(QMainWindow):
         self.playback.stop()
         self.files.shutdown()
         self.transcription.shutdown()
+        self.realign.shutdown()
         self.loader.shutdown()
