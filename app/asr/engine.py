@@ -137,6 +137,10 @@ def validate_options(name: str, caps: Capabilities, options: TranscribeOptions) 
             raise ModelError(f"{name} cannot translate; choose granite-speech-4.1-2b for translation.")
         if target != "en" and target not in caps.translation_targets:
             raise ModelError(f"{name} cannot translate into '{target}'.")
+        if target != "en" and options.language != "en":
+            raise ModelError(
+                f"{name} translates into '{target}' only from English; translate into English instead."
+            )
         if target == options.language:
             raise ModelError("The translation target is the spoken language; choose transcribe instead.")
     if options.keywords and not caps.keywords:

@@ -64,5 +64,5 @@ def model_capabilities(model: str) -> tuple[str, Capabilities]:
         )
         return f"{text.display_name} + {plus.display_name}", caps
     path = Path(name).expanduser()
-    spec, _folder = resolve_model(path if path.is_dir() else name)
+    spec, _folder = resolve_model(path if path.is_dir() else name, must_exist=False)
     return spec.display_name, spec.capabilities

@@ -164,6 +164,8 @@ class TranscribePanel(QWidget):
                     ok, why = True, ""
                 elif code == "en":
                     ok, why = caps.translation_to_english, f"{name} cannot translate into English."
+                elif spoken != "en":
+                    ok, why = False, f"{name} translates into {lang} only from English speech."
                 else:
                     ok, why = code in caps.translation_targets, f"{name} cannot translate into {lang}."
                 _set_item(self.target_box, row, ok, why)
