@@ -47,6 +47,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
                             "Names, places and terms the model should favour"),
         "transcribe": _action(window, "&Transcribe", window.transcribe, "Ctrl+R", sp.SP_MediaPlay,
                               "Transcribe the recording with the chosen model"),
+        "realign": _action(window, "Re-&align Edited Words", lambda: window.realign.start(), "Ctrl+Shift+A", None,
+                           "Re-time the words you typed or changed against the recording with an aligner"),
         "cancel": _action(window, "&Cancel Transcription", window.transcription.cancel, None,
                           sp.SP_BrowserStop, "Stop after the current batch; the words so far are kept"),
         "zoom_in": _action(window, "Zoom &In", lambda: window.waveform.zoom(0.5), "Ctrl+="),
@@ -117,6 +119,7 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     tr = bar.addMenu("&Transcribe")
     tr.addAction(acts["transcribe"])
     tr.addAction(acts["cancel"])
+    tr.addAction(acts["realign"])
     tr.addSeparator()
     tr.addAction(acts["keywords"])
     tr.addAction(acts["models"])

@@ -1,0 +1,237 @@
+"""Re-align Edited Words in the window: re-time INTERPOLATED words with a CTC aligner, as one undo step.
+
+The action is enabled when a project with its recording is open, a model that can align is on this
+computer (`AlignerFactory.find`, never the network) and the document has interpolated words; when it
+is not, its tooltip says why. A run re-times the whole transcript's interpolated words, or with a
+selection those touching it, on the align worker's thread; the editor is read-only meanwhile and the
+status bar shows progress with a Cancel button. The results are applied at the end as one QUndoStack
+macro of `SpliceWords` per run: words keep their text and speaker and become ALIGNED; a run the
+aligner could not place keeps its interpolated times, and the status bar says how many failed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
+
+from app.asr.realign import AlignerFactory, has_interpolated, runs_touching
+from app.core.document import Word
+from app.core.edits import SpliceWords
+from app.ui.transcription_controller import ProgressWidget
+from app.workers.align_worker import AlignThread, RealignRequest
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+WHAT_IT_DOES = ("Re-time the words you typed or changed (their times are only interpolated) against the "
+                "recording; with a selection, only the edited words in it")
+CHECK_EVERY_S = 5.0  # how long a "which model can align" answer is reused while typing
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+class RealignController(QObject):
+    """Runs re-alignments for the window and keeps its action's enabled state and tooltip current."""
+
+    running_changed = Signal(bool)
+    message = Signal(str)
+
+    def __init__(self, window: "MainWindow", action: QAction, factory: AlignerFactory | None = None) -> None:
+        super().__init__(window)
+        self._window = window
+        self.action = action
+        self.factory = factory or AlignerFactory()
+        self._thread: AlignThread | None = None
+        self.widget = ProgressWidget()
+        self.widget.cancel_button.clicked.connect(self.cancel)
+        window.statusBar().addPermanentWidget(self.widget)
+        self.message.connect(window.show_message)
+        window.undo_group.indexChanged.connect(lambda _i: self.update_action())
+        window.transcribe_panel.changed.connect(self.refresh)
+        self._found: tuple[str | None, str] = (None, "")
+        self._found_at = -CHECK_EVERY_S
+        self._stack: Any = None
+        self._snapshot: list[Word] = []
+        self._aligned: list[tuple[int, int, list[Word]]] = []
+        self._failed: list[str] = []
+        self.running = False
+        self.last_failed_runs = 0
+        self.last_error: str | None = None
+        self.last_cancelled = False
+
+    # -- availability -------------------------------------------------------------------------------
+
+    def aligner_model(self, force: bool = False) -> tuple[str | None, str]:
+        """(model to align with, "") or (None, why none can); looked up at most every few seconds."""
+        now = time.monotonic()
+        if force or now - self._found_at > CHECK_EVERY_S:
+            self._found = self.factory.find(self._window.transcribe_panel.model_key)
+            self._found_at = now
+        return self._found
+
+    def refresh(self) -> None:
+        """Look for an aligner again (the chosen model or the downloaded ones changed) and update the action."""
+        self._found_at = -CHECK_EVERY_S
+        self.update_action()
+
+    def update_action(self) -> None:
+        """Enable the action when it can run now; its tooltip says what it does, or why it cannot."""
+        w = self._window
+        doc = w.project.transcript if w.project is not None else None
+        enabled = False
+        if doc is None or w.audio is None:
+            tip = "Open a project with its recording to re-align edited words."
+        else:
+            model, why = self.aligner_model()
+            if model is None:
+                tip = why
+            elif not has_interpolated(doc.words):
+                tip = ("No edited words to re-align: words you type or change get interpolated times, "
+                       "which this re-times.")
+            else:
+                enabled, tip = True, f"{WHAT_IT_DOES} (model: {model})."
+        busy = self.running or w.transcription.running
+        self.action.setEnabled(enabled and not busy)
+        self.action.setToolTip(tip)
+        self.action.setStatusTip(tip)
+
+    # -- running ------------------------------------------------------------------------------------
+
+    def selected_range(self) -> tuple[int, int | None]:
+        """[first, last) word indices of the editor's selection; (0, None) without one (the whole transcript)."""
+        editor = self._window.editor
+        cursor = editor.text_view().textCursor()
+        if not cursor.hasSelection():
+            return 0, None
+        layout = editor.layout_model()
+        a, b = cursor.selectionStart(), cursor.selectionEnd()
+        first, last = layout.word_at_position(a), layout.word_at_position(b - 1)
+        if first < 0 or last < 0:
+            return 0, None
+        span = layout.word_span(first)
+        if span is not None and span[1] <= a:
+            first += 1  # the selection starts in the space after this word
+        return first, max(first, last) + 1
+
+    def start(self) -> None:
+        """Re-align the edited words of the selection (or of the whole transcript) in the background."""
+        w = self._window
+        stack = w.undo_stack
+        if self.running or w.transcription.running or stack is None or w.audio is None:
+            return
+        model, why = self.aligner_model(force=True)
+        if model is None:
+            self.update_action()
+            self.message.emit(why)
+            return
+        words = list(stack.document.words)
+        first, last = self.selected_range()
+        if not runs_touching(words, first, last):
+            self.message.emit("No edited words to re-align" + (" in the selection." if last is not None else "."))
+            return
+        self._stack, self._snapshot = stack, words
+        self._aligned, self._failed = [], []
+        self.last_error, self.last_cancelled, self.last_failed_runs = None, False, 0
+        self.running = True
+        self.widget.label.setText("Re-aligning...")
+        self.widget.bar.setValue(0)
+        self.widget.cancel_button.setEnabled(True)
+        self.widget.show()
+        self.running_changed.emit(True)
+        self.update_action()
+        request = RealignRequest(model, first, last, w.transcription.device)
+        self._ensure_thread().start(words, w.audio.samples, request)
+
+    def cancel(self) -> None:
+        """Stop after the run being aligned; the runs aligned so far are applied."""
+        if self.running and self._thread is not None:
+            self._thread.cancel()
+            self.widget.cancel_button.setEnabled(False)
+            self.widget.label.setText("Cancelling...")
+
+    def shutdown(self) -> None:
+        """Cancel and stop the worker thread (the window is closing)."""
+        if self._thread is not None:
+            self._thread.shutdown()
+
+    def _ensure_thread(self) -> AlignThread:
+        if self._thread is None:
+            self._thread = AlignThread(self.factory, self)
+            wk, queued = self._thread.worker, Qt.ConnectionType.QueuedConnection
+            wk.status.connect(self._on_worker_status, queued)
+            wk.progress.connect(self._on_worker_progress, queued)
+            wk.run_aligned.connect(self._on_worker_run_aligned, queued)
+            wk.run_failed.connect(self._on_worker_run_failed, queued)
+            wk.finished.connect(self._on_worker_finished, queued)
+            wk.failed.connect(self._on_worker_failed, queued)
+        return self._thread
+
+    # -- worker signals -----------------------------------------------------------------------------
+
+    def _on_worker_status(self, text: str) -> None:
+        if self.widget.cancel_button.isEnabled():
+            self.widget.label.setText(text.rstrip("."))
+
+    def _on_worker_progress(self, done: int, total: int) -> None:
+        self.widget.bar.setValue(int(1000 * done / total) if total else 0)
+        if self.widget.cancel_button.isEnabled():
+            self.widget.label.setText(f"Re-aligning: {done} / {_plural(total, 'run')}")
+
+    def _on_worker_run_aligned(self, start: int, end: int, words: list[Word]) -> None:
+        self._aligned.append((start, end, list(words)))
+
+    def _on_worker_run_failed(self, start: int, end: int, why: str) -> None:
+        self._failed.append(f"words {start + 1}-{end}: {why}")
+
+    def _apply(self) -> int:
+        """Push the aligned runs as one undo step; runs whose words changed meanwhile are left out."""
+        stack, old = self._stack, self._snapshot
+        doc = stack.document
+        same = stack is self._window.undo_stack and len(doc) == len(old)  # another project opened meanwhile
+        runs = [(i, j, new) for i, j, new in self._aligned if same and list(doc.words[i:j]) == old[i:j]]
+        self.last_failed_runs = len(self._failed) + len(self._aligned) - len(runs)
+        if not runs:
+            return 0
+        stack.beginMacro("Re-align edited words")
+        try:
+            for i, j, new in runs:
+                stack.push_command(SpliceWords(i, j, new, "Re-align words"))
+        finally:
+            stack.endMacro()
+        return sum(j - i for i, j, _ in runs)
+
+    def _finish(self) -> int:
+        aligned = self._apply()
+        self.running = False
+        self.widget.hide()
+        self._stack, self._snapshot, self._aligned = None, [], []
+        self.running_changed.emit(False)
+        self.update_action()
+        return aligned
+
+    def _on_worker_finished(self, cancelled: bool) -> None:
+        self.last_cancelled = cancelled
+        aligned = self._finish()
+        text = f"Re-aligned {_plural(aligned, 'word')}"
+        if cancelled:
+            text = f"Re-alignment cancelled; {_plural(aligned, 'word')} re-aligned so far are kept"
+        if self.last_failed_runs:
+            n = self.last_failed_runs
+            text += f"; {_plural(n, 'run')} could not be aligned and {'keeps its' if n == 1 else 'keep their'} times"
+        self.message.emit(text + ".")
+
+    def _on_worker_failed(self, text: str) -> None:
+        self.last_error = text
+        self._finish()
+        self.message.emit(f"Re-alignment failed: {text}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Re-alignment Failed", text, QMessageBox.StandardButton.Ok,
+                          self._window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setModal(False)
+        box.show()
