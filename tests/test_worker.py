@@ -10,7 +10,7 @@ import pytest
 
 from app.asr.engine import TranscribeOptions
 from app.core.document import Word
-from app.core.errors import ModelError
+from app.core.errors import ModelError, VerbatimError
 from app.workers.transcription_worker import TranscriptionRequest, TranscriptionThread
 from tiny_models import shared_tiny
 from ui_window_support import ScriptedEngine
@@ -101,3 +101,26 @@ def test_an_unexpected_error_is_one_sentence_not_a_traceback(qtbot, thread) -> N
     got = _run(qtbot, thread(lambda m, d: engine), np.zeros(16000 * 5, np.float32), TranscriptionRequest("x", TranscribeOptions()))
     assert got["failed"] == ["Transcription failed unexpectedly (ValueError: shape mismatch)."]
     assert "Traceback" not in got["failed"][0] and len(got["words"]) == 6  # the two pieces before stay delivered
+
+
+def test_a_cancel_pressed_before_the_run_starts_still_counts(qtbot, thread) -> None:
+    engine = ScriptedEngine(pieces=10)
+    gate = threading.Event()
+
+    def slow_factory(model: str, device: str | None):  # the model is still "loading" when Cancel is pressed
+        gate.wait(5)
+        return engine
+
+    t = thread(slow_factory)
+    finished: list[bool] = []
+    t.worker.finished.connect(finished.append)
+    request = TranscriptionRequest("scripted", TranscribeOptions())
+    t.start(np.zeros(16000 * 10, np.float32), request)
+    assert t.busy
+    with pytest.raises(VerbatimError, match="already running"):  # one run at a time
+        t.start(np.zeros(16000, np.float32), request)
+    t.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    assert finished == [True] and engine.batches_run == 0
+    qtbot.waitUntil(lambda: not t.busy, timeout=2000)

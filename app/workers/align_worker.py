@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from app.asr.engine import CancelToken
 from app.asr.realign import Aligner, AlignerFactory, retime_run, runs_touching
 from app.core.document import Word
 from app.core.errors import ModelError, VerbatimError
+from app.workers.worker_thread import BackgroundWorker, WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +38,24 @@ class RealignRequest:
     device: str | None = None
 
 
-class AlignWorker(QObject):
+class AlignWorker(BackgroundWorker):
     """Aligns runs of words; lives in a worker thread. Signals carry plain Python objects."""
 
-    status = Signal(str)  # a short line for the status bar ("Loading aligner nar...")
     progress = Signal(int, int)  # runs done, runs total
     run_aligned = Signal(int, int, object)  # start, end, the new words for [start, end) (list[Word])
     run_failed = Signal(int, int, str)  # start, end, why (one sentence)
-    finished = Signal(bool)  # cancelled
-    failed = Signal(str)  # one sentence (the aligner could not be loaded, or a bug)
 
     def __init__(self, loader: AlignerLoader | None = None) -> None:
         super().__init__()
         self._loader: AlignerLoader = loader or AlignerFactory()
-        self._aligner: Aligner | None = None
-        self._key: tuple[str, str | None] | None = None
-        self._token = CancelToken()
-
-    def cancel(self) -> None:
-        """Stop after the run in progress (any thread)."""
-        self._token.cancel()
-
-    def new_request(self) -> None:
-        """A fresh cancel flag for the next request (called before it is queued, so an early cancel holds)."""
-        self._token = CancelToken()
 
     def _aligner_for(self, request: RealignRequest) -> Aligner:
-        key = (request.model, request.device)
-        if self._aligner is None or self._key != key:
-            self._aligner = None  # free the old model before loading the next
-            self.status.emit(f"Loading aligner {request.model}...")
-            self._aligner = self._loader(request.model, request.device)
-            self._key = key
-        return self._aligner
+        return self.kept((request.model, request.device), lambda: self._loader(request.model, request.device),
+                         f"Loading aligner {request.model}...")
 
-    @Slot(object, object, object)
     def run(self, words: Sequence[Word], audio: np.ndarray, request: RealignRequest) -> None:
         """Re-time the interpolated runs of `words` touching the request's range against `audio` (16 kHz)."""
-        token = self._token
+        token = self.token
         words = list(words)
         runs = runs_touching(words, request.first, request.last)
         try:
@@ -104,51 +84,12 @@ class AlignWorker(QObject):
             self.finished.emit(token.cancelled)
 
 
-class AlignThread(QObject):
-    """Owns the align worker's QThread: start once, submit requests, cancel, shut down cleanly."""
-
-    _submit = Signal(object, object, object)
+class AlignThread(WorkerThread):
+    """The window's handle on the align worker and its thread."""
 
     def __init__(self, loader: AlignerLoader | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = AlignWorker(loader)
-        self._thread = QThread()
-        self._thread.setObjectName("realign")
-        self.worker.moveToThread(self._thread)
-        self._submit.connect(self.worker.run)
-        self.worker.finished.connect(self._on_worker_done)
-        self.worker.failed.connect(self._on_worker_done)
-        self._busy = False
-
-    @property
-    def busy(self) -> bool:
-        """True while a request is in progress."""
-        return self._busy
-
-    @property
-    def running(self) -> bool:
-        """True while the worker thread is alive."""
-        return self._thread.isRunning()
+        super().__init__(AlignWorker(loader), "realign", "A re-alignment is already running; cancel it first.", parent)
 
     def start(self, words: Sequence[Word], audio: np.ndarray, request: RealignRequest) -> None:
-        """Queue a request on the worker thread (the thread starts on first use)."""
-        if self._busy:
-            raise VerbatimError("A re-alignment is already running; cancel it first.")
-        if not self._thread.isRunning():
-            self._thread.start()
-        self._busy = True
-        self.worker.new_request()
-        self._submit.emit(list(words), audio, request)
-
-    def cancel(self) -> None:
-        self.worker.cancel()
-
-    def _on_worker_done(self, *_args: object) -> None:
-        self._busy = False
-
-    def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Cancel any request and stop the thread (waits for the run in progress to end)."""
-        self.worker.cancel()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait(timeout_ms)
+        """Queue a request on the worker thread."""
+        self.submit(list(words), audio, request)

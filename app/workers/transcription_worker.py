@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from app.asr.engine import CancelToken, Engine, TranscribeOptions, audio_seconds, validate_options
+from app.asr.engine import Engine, TranscribeOptions, audio_seconds, validate_options
 from app.core.errors import Cancelled, VerbatimError
+from app.workers.worker_thread import BackgroundWorker, WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -41,45 +42,29 @@ class TranscriptionRequest:
     run_id: int = 0
 
 
-class TranscriptionWorker(QObject):
+class TranscriptionWorker(BackgroundWorker):
     """Runs engines; lives in a worker thread. Signals carry plain Python objects."""
 
-    status = Signal(str)  # a short line for the status bar ("Loading model 2b...")
     run_started = Signal(object)  # TranscriptionSettings of this run
     progress = Signal(float, float, int, int)  # audio done s, total s, pieces done, pieces total
     words_ready = Signal(object, object)  # new words of this step (list[Word]), speaker table (list[Speaker])
-    finished = Signal(bool)  # cancelled
-    failed = Signal(str)  # one sentence
 
     def __init__(self, engine_factory: EngineFactory | None = None) -> None:
         super().__init__()
         self._factory = engine_factory or _default_factory
-        self._engine: Engine | None = None
-        self._engine_key: tuple[str, str | None] | None = None
-        self._token = CancelToken()
 
     @property
     def engine(self) -> Engine | None:
         """The engine loaded by the last run (kept for the next one)."""
-        return self._engine
-
-    def cancel(self) -> None:
-        """Ask the current run to stop after the batch in progress (any thread)."""
-        self._token.cancel()
+        return self._resource
 
     def _engine_for(self, request: TranscriptionRequest) -> Engine:
-        key = (request.model, request.device)
-        if self._engine is None or self._engine_key != key:
-            self._engine = None  # free the old model before loading the next
-            self.status.emit(f"Loading model {request.model}...")
-            self._engine = self._factory(request.model, request.device)
-            self._engine_key = key
-        return self._engine
+        return self.kept((request.model, request.device), lambda: self._factory(request.model, request.device),
+                         f"Loading model {request.model}...")
 
-    @Slot(object, object)
     def run(self, audio: np.ndarray, request: TranscriptionRequest) -> None:
         """Transcribe `audio` (16 kHz mono float32); ends with exactly one of finished / failed."""
-        token = self._token = CancelToken()
+        token = self.token
         total = audio_seconds(audio)
         try:
             engine = self._engine_for(request)
@@ -107,45 +92,13 @@ class TranscriptionWorker(QObject):
             self.finished.emit(token.cancelled)
 
 
-class TranscriptionThread(QObject):
-    """Owns the worker's QThread: start once, submit runs, cancel, shut down cleanly."""
-
-    _submit = Signal(object, object)
+class TranscriptionThread(WorkerThread):
+    """The window's handle on the transcription worker and its thread."""
 
     def __init__(self, engine_factory: EngineFactory | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.worker = TranscriptionWorker(engine_factory)
-        self._thread = QThread()
-        self._thread.setObjectName("transcription")
-        self.worker.moveToThread(self._thread)
-        self._submit.connect(self.worker.run)
-        self.worker.finished.connect(self._on_worker_done)
-        self.worker.failed.connect(self._on_worker_done)
-        self._busy = False
-
-    @property
-    def busy(self) -> bool:
-        """True while a run is in progress."""
-        return self._busy
+        super().__init__(TranscriptionWorker(engine_factory), "transcription",
+                         "A transcription is already running; cancel it first.", parent)
 
     def start(self, audio: np.ndarray, request: TranscriptionRequest) -> None:
-        """Queue a run on the worker thread (the thread starts on first use)."""
-        if self._busy:
-            raise VerbatimError("A transcription is already running; cancel it first.")
-        if not self._thread.isRunning():
-            self._thread.start()
-        self._busy = True
-        self._submit.emit(audio, request)
-
-    def cancel(self) -> None:
-        self.worker.cancel()
-
-    def _on_worker_done(self, *_args: object) -> None:
-        self._busy = False
-
-    def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Cancel any run and stop the thread (waits for the current batch to end)."""
-        self.worker.cancel()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait(timeout_ms)
+        """Queue a run on the worker thread."""
+        self.submit(audio, request)
