@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+from pathlib import Path
+
 import srt
 from docx import Document
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.core.document import TimingSource
+from app.ui import window_dialogs
 
 from app.ui.dialogs.export_dialog import ExportDialog
 from app.ui.dialogs.keywords_dialog import KeywordLibrary, KeywordsDialog, parse_keywords
-from ui_window_support import new_window, open_demo
+from ui_window_support import new_window, open_and_wait, open_demo
 
 
 def test_export_srt_with_speaker_names_and_docx_with_timestamps(qtbot, tmp_path) -> None:
@@ -73,3 +81,30 @@ def test_models_menu_opens_the_models_dialog(qtbot, tmp_path, monkeypatch) -> No
     dialogs = [d for d in w.findChildren(ModelsDialog) if d.isVisible()]
     assert len(dialogs) == 1
     dialogs[0].close()
+
+
+def test_a_transcript_made_elsewhere_is_imported_onto_a_recording_as_one_step(qtbot, tmp_path, monkeypatch) -> None:
+    media = tmp_path / "call.wav"
+    shutil.copy(Path(__file__).parents[1] / "resources" / "demo" / "demo.wav", media)
+    w = new_window(qtbot, tmp_path)
+    open_and_wait(qtbot, w, media)
+    assert len(w.project.transcript) == 0 and "No transcript yet" in w.editor.text_view().placeholderText()
+    cues = [srt.Subtitle(1, dt.timedelta(seconds=0.4), dt.timedelta(seconds=5.0), "Dr. Osei, thank you for joining us."),
+            srt.Subtitle(2, dt.timedelta(seconds=6.2), dt.timedelta(seconds=9.0), "We found microplastics.")]
+    sub = tmp_path / "call.srt"
+    sub.write_text(srt.compose(cues), encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(sub), ""))
+    w.acts["import"].trigger()  # File > Import Transcript...
+    doc = w.project.transcript
+    assert doc.text() == "Dr. Osei, thank you for joining us. We found microplastics."
+    assert all(word.source is TimingSource.INTERPOLATED for word in doc.words)
+    assert 400 <= doc.words[0].start_ms and doc.words[-1].end_ms <= 9000
+    assert "microplastics" in w.editor.text_view().toPlainText()
+    w.undo_stack.undo()  # one step
+    assert len(w.project.transcript) == 0
+    broken = tmp_path / "broken.srt"
+    broken.write_text("this is not a subtitle file", encoding="utf-8")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
+    window_dialogs.import_transcript(w, broken)
+    assert len(shown) == 1 and "\n" not in shown[0] and len(w.project.transcript) == 0

@@ -40,6 +40,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
                         "Open a recording or a Verbatim project"),
         "save": _action(window, "&Save", window.save, K.Save, sp.SP_DialogSaveButton, "Save the project"),
         "save_as": _action(window, "Save &As...", window.save_as, K.SaveAs),
+        "import": _action(window, "&Import Transcript...", window.import_dialog, "Ctrl+I", None,
+                          "Check an SRT, WebVTT or JSON transcript made elsewhere against this recording"),
         "export": _action(window, "&Export...", window.export_dialog, "Ctrl+E", None,
                           "Export the transcript as DOCX, SRT, WebVTT, text or JSON"),
         "quit": _action(window, "&Quit", window.close, K.Quit),
@@ -94,6 +96,7 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     for name in ("save", "save_as"):
         file.addAction(acts[name])
     file.addSeparator()
+    file.addAction(acts["import"])
     file.addAction(acts["export"])
     file.addSeparator()
     file.addAction(acts["quit"])

@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         split.setChildrenCollapsible(False)
         self.splitter = split
         self.setCentralWidget(split)
+        self.editor.text_view().setPlaceholderText(
+            "No transcript yet. Press Transcribe (Ctrl+R) to transcribe this recording on this computer, "
+            "or import one made elsewhere with File > Import Transcript.")
         dock = QDockWidget("Speakers", self)
         dock.setObjectName("speakers_dock")
         dock.setWidget(self.speakers_panel)
@@ -265,6 +268,9 @@ class MainWindow(QMainWindow):
         self.transcribe_panel.setEnabled(not running)
         for name in ("save", "save_as", "export", "keywords"):
             self.acts[name].setEnabled(has_project)
+
+    def import_dialog(self) -> None:
+        window_dialogs.import_transcript(self)
 
     def export_dialog(self) -> None:
         window_dialogs.export(self)

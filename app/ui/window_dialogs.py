@@ -1,10 +1,12 @@
-"""The dialogs the main window opens from its menus: export, keyword list, models, shortcuts, about."""
+"""The dialogs the main window opens from its menus: import, export, keyword list, models, shortcuts, about."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMessageBox
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -18,6 +20,33 @@ def export(window: "MainWindow") -> None:
         dialog = ExportDialog(window.project, window)
         if dialog.exec():
             window.show_message(f"Exported {dialog.written.name}.")
+
+
+TRANSCRIPT_FILTER = "Transcripts (*.srt *.vtt *.json *.verbatim);;All files (*)"
+
+
+def import_transcript(window: "MainWindow", path: Path | None = None) -> None:
+    """File > Import Transcript: an SRT, WebVTT or JSON transcript made elsewhere replaces this one
+    (one undo step); its words are spread over each cue and marked interpolated until re-aligned."""
+    from app.core.edits import ReplaceTranscript
+    from app.core.errors import VerbatimError
+    from app.core.importers import import_transcript as read_transcript
+
+    if window.project is None or window.undo_stack is None:
+        window.show_message("Open a recording first, then import its transcript.")
+        return
+    if path is None:
+        chosen, _ = QFileDialog.getOpenFileName(window, "Import Transcript", "", TRANSCRIPT_FILTER)
+        if not chosen:
+            return
+        path = Path(chosen)
+    try:
+        doc = read_transcript(path)
+    except VerbatimError as exc:
+        QMessageBox.warning(window, "Cannot Import Transcript", str(exc))
+        return
+    window.undo_stack.push_command(ReplaceTranscript(list(doc.words), list(doc.speakers), keywords=doc.keywords))
+    window.show_message(f"Imported {len(doc)} words from {path.name}; their times are estimates until re-aligned.")
 
 
 def keywords(window: "MainWindow") -> None:
