@@ -139,10 +139,7 @@ class RealignController(QObject):
         self._aligned, self._failed = [], []
         self.last_error, self.last_cancelled, self.last_failed_runs = None, False, 0
         self.running = True
-        self.widget.label.setText("Re-aligning...")
-        self.widget.bar.setValue(0)
-        self.widget.cancel_button.setEnabled(True)
-        self.widget.show()
+        self.widget.begin("Re-aligning...")
         self.running_changed.emit(True)
         self.update_action()
         request = RealignRequest(model, first, last, w.transcription.device)
@@ -152,8 +149,7 @@ class RealignController(QObject):
         """Stop after the run being aligned; the runs aligned so far are applied."""
         if self.running and self._thread is not None:
             self._thread.cancel()
-            self.widget.cancel_button.setEnabled(False)
-            self.widget.label.setText("Cancelling...")
+            self.widget.cancelling()
 
     def shutdown(self) -> None:
         """Cancel and stop the worker thread (the window is closing)."""
@@ -175,13 +171,11 @@ class RealignController(QObject):
     # -- worker signals -----------------------------------------------------------------------------
 
     def _on_worker_status(self, text: str) -> None:
-        if self.widget.cancel_button.isEnabled():
-            self.widget.label.setText(text.rstrip("."))
+        self.widget.say(text.rstrip("."))
 
     def _on_worker_progress(self, done: int, total: int) -> None:
         self.widget.bar.setValue(int(1000 * done / total) if total else 0)
-        if self.widget.cancel_button.isEnabled():
-            self.widget.label.setText(f"Re-aligning: {done} / {_plural(total, 'run')}")
+        self.widget.say(f"Re-aligning: {done} / {_plural(total, 'run')}")
 
     def _on_worker_run_aligned(self, start: int, end: int, words: list[Word]) -> None:
         self._aligned.append((start, end, list(words)))

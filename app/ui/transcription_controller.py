@@ -39,6 +39,22 @@ class ProgressWidget(QWidget):
         layout.addWidget(self.cancel_button)
         self.hide()
 
+    def begin(self, text: str) -> None:
+        """Show the strip for a new job."""
+        self.label.setText(text)
+        self.bar.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.show()
+
+    def cancelling(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.label.setText("Cancelling...")
+
+    def say(self, text: str) -> None:
+        """Progress text, unless the job is already being cancelled (that line stays)."""
+        if self.cancel_button.isEnabled():
+            self.label.setText(text)
+
 
 class TranscriptionController(QObject):
     """Runs transcriptions for the window; `running` tells whether one is in progress."""
@@ -92,10 +108,7 @@ class TranscriptionController(QObject):
         self._done_s = 0.0
         self.last_error, self.last_cancelled = None, False
         self.running = True
-        self.widget.label.setText("Starting...")
-        self.widget.bar.setValue(0)
-        self.widget.cancel_button.setEnabled(True)
-        self.widget.show()
+        self.widget.begin("Starting...")
         self.running_changed.emit(True)
         request = TranscriptionRequest(model, options, self.device, self._run_id)
         self._ensure_thread().start(audio, request)
@@ -104,8 +117,7 @@ class TranscriptionController(QObject):
         """Ask the run to stop after the current batch (the words so far stay)."""
         if self.running and self._thread is not None:
             self._thread.cancel()
-            self.widget.cancel_button.setEnabled(False)
-            self.widget.label.setText("Cancelling...")
+            self.widget.cancelling()
 
     def shutdown(self) -> None:
         """Cancel and stop the worker thread (the window is closing)."""
@@ -132,8 +144,7 @@ class TranscriptionController(QObject):
         if 0.02 < frac < 1.0 and elapsed > 1.0:
             eta = elapsed * (1.0 - frac) / frac
             text += f"  ·  about {format_ms(int(eta * 1000), False)} left"
-        if self.widget.cancel_button.isEnabled():
-            self.widget.label.setText(text)
+        self.widget.say(text)
 
     def _on_worker_words_ready(self, words: list[Word], speakers: list[Speaker]) -> None:
         from app.core.edits import ReplaceTranscript
