@@ -40,6 +40,7 @@ def test_declining_recovery_discards_the_journal(qtbot, tmp_path, monkeypatch) -
     project = open_demo(qtbot, w1, tmp_path)
     w1.speakers_panel.rename_speaker("S1", "Someone")
     w1.files.write_journal()
+    w1.files.wait_for_journal()
     journal = RecoveryJournal(project, None, tmp_path / "recovery").path
     assert journal.exists()
     w1.shutdown()
@@ -81,3 +82,31 @@ def test_a_moved_recording_is_relinked_and_checked(qtbot, tmp_path, monkeypatch)
     from app.core.project import load_project
 
     assert load_project(project).media_path == (moved / "interview.wav").resolve()
+
+
+def test_the_journal_is_written_off_the_gui_thread_from_a_snapshot(qtbot, tmp_path, monkeypatch) -> None:
+    import threading
+
+    from app.core.project import load_project
+
+    w = new_window(qtbot, tmp_path)
+    project = open_demo(qtbot, w, tmp_path)
+    w.speakers_panel.rename_speaker("S1", "Reporter")
+    writers: list[str] = []
+    real = RecoveryJournal.write_snapshot
+    gate = threading.Event()
+
+    def slow_write(self, data):  # a slow disk: the GUI thread must not wait for it
+        writers.append(threading.current_thread().name)
+        gate.wait(5)
+        real(self, data)
+
+    monkeypatch.setattr(RecoveryJournal, "write_snapshot", slow_write)
+    w.files.write_journal()
+    w.speakers_panel.rename_speaker("S1", "Later edit")  # the GUI goes on while the write is in flight
+    gate.set()
+    w.files.wait_for_journal()
+    assert writers and writers[0] != threading.main_thread().name
+    journal = RecoveryJournal(project, None, tmp_path / "recovery")
+    assert journal.load().transcript.speaker_name("S1") == "Reporter"  # the snapshot, not the later edit
+    assert load_project(project).transcript.speaker_name("S1") == "Interviewer"  # the project is untouched

@@ -127,12 +127,16 @@ def _word_to_dict(w: Word) -> dict[str, Any]:
     return d
 
 
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # one encoder: json.dumps with options
+# builds a new one per call, which made autosaving a 20,000-word interview take ~100 ms on the GUI thread
+
+
 def dumps_project(data: Mapping[str, Any]) -> str:
     """JSON text of a project dict: readable, one word and one speaker per line."""
     parts = []
     for key, value in data.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            rows = ",\n".join("    " + json.dumps(v, ensure_ascii=False, allow_nan=False) for v in value)
+            rows = ",\n".join("    " + _ROW_ENCODER.encode(v) for v in value)
             text = "[\n" + rows + "\n  ]"
         elif isinstance(value, list):
             text = json.dumps(value, ensure_ascii=False, allow_nan=False)

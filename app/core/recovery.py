@@ -66,13 +66,22 @@ class RecoveryJournal:
 
     def write(self, project: Project) -> None:
         """Write the journal atomically (the same format as a project file). Raises ProjectError."""
+        self.write_snapshot(self.snapshot(project))
+
+    def snapshot(self, project: Project) -> dict:
+        """The journal's content as plain data: cheap, so it can be taken on the GUI thread, and
+        independent of later edits, so `write_snapshot` can run on another thread."""
+        base_dir = self.project_path.parent if self.project_path is not None else None
+        return project_to_dict(project, base_dir)
+
+    def write_snapshot(self, data: dict) -> None:
+        """Serialise and write a `snapshot` atomically (any thread). Raises ProjectError."""
         if self.project_path is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ProjectError(f"Could not create the recovery folder {self.path.parent}: {exc.strerror or exc}.")
-        base_dir = self.project_path.parent if self.project_path is not None else None
-        write_atomically(self.path, dumps_project(project_to_dict(project, base_dir)))
+        write_atomically(self.path, dumps_project(data))
 
     def has_newer_than_project(self) -> bool:
         """True when the journal exists and is newer than the project file, or the project file is gone."""

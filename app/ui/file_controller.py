@@ -8,6 +8,7 @@ a project whose recording moved asks where it went (and checks the fingerprint).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class FileController(QObject):
     project_opened = Signal(object, object)  # Project, DocumentUndoStack
     recent_changed = Signal()
     message = Signal(str)  # a status-bar line
+    _journal_failed = Signal(str)  # from the journal writer thread
 
     def __init__(self, parent: QWidget, settings: QSettings, recovery_root: Path | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +52,11 @@ class FileController(QObject):
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.write_journal)
+        # The journal is serialised and written off the GUI thread (~50 ms for a 2-hour interview);
+        # one writer thread keeps writes in order, and every discard waits for the write in flight.
+        self._journal_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self._journal_write: Future | None = None
+        self._journal_failed.connect(lambda text: self.message.emit(f"Autosave failed: {text}"))
 
     # -- naming -----------------------------------------------------------------------------------
 
@@ -218,15 +225,32 @@ class FileController(QObject):
             self._autosave.stop()
 
     def write_journal(self) -> None:
-        """Write the recovery journal now (the autosave timer calls this)."""
+        """Start writing the recovery journal (the autosave timer calls this); `wait_for_journal` ends it."""
         if self.project is None or self.journal is None or not self.modified:
             return
+        journal = self.journal
         try:
-            self.journal.write(self.project)
+            data = journal.snapshot(self.project)
         except VerbatimError as exc:
             self.message.emit(f"Autosave failed: {exc}")
+            return
+        self.wait_for_journal()
+        self._journal_write = self._journal_writer.submit(journal.write_snapshot, data)
+        self._journal_write.add_done_callback(self._on_journal_written)
+
+    def _on_journal_written(self, done: Future) -> None:  # on the writer thread: hand errors to the GUI
+        exc = done.exception()
+        if exc is not None:
+            self._journal_failed.emit(str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}")
+
+    def wait_for_journal(self) -> None:
+        """Block until the journal write in flight (if any) is on disk."""
+        pending, self._journal_write = self._journal_write, None
+        if pending is not None:
+            wait([pending])
 
     def _discard_journal(self) -> None:
+        self.wait_for_journal()
         if self.journal is not None:
             try:
                 self.journal.discard()
@@ -238,8 +262,10 @@ class FileController(QObject):
         return self._autosave.isActive()
 
     def shutdown(self) -> None:
-        """Stop the autosave timer (the window is closing)."""
+        """Stop the autosave timer and finish the journal write in flight (the window is closing)."""
         self._autosave.stop()
+        self.wait_for_journal()
+        self._journal_writer.shutdown(wait=True)
 
     # -- recent files -----------------------------------------------------------------------------
 
