@@ -189,3 +189,11 @@ def test_speaker_turns_round_trip(turns) -> None:
     parsed = parse_speakers(text)
     assert speaker_words(parsed) == [(w, n) for n, ws in turns for w in ws]
     assert all(a.speaker != b.speaker for a, b in zip(parsed, parsed[1:]))
+
+
+def test_jitter_just_after_a_wrap_is_not_read_as_ten_seconds_later() -> None:
+    # 9.80 s, then 10.10 s (wrapped to 10), then the model says 9.95 s: a 150 ms wobble backwards
+    words = parse_timestamps("w [T:980] x [T:10] y [T:995] z [T:30]")
+    assert [(w.word, w.start_ms, w.end_ms) for w in words] == [
+        ("w", 0, 9800), ("x", 9800, 10100), ("y", 10100, 10100), ("z", 10100, 10300),
+    ]

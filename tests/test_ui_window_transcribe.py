@@ -111,3 +111,27 @@ def test_the_panel_disables_what_a_model_cannot_do(qtbot, tmp_path) -> None:
     p.select(model="nar")
     assert p.task_box.currentData() == "transcribe" and p.language_box.currentData() == "en"  # ja fell back
     assert p.options(("Osei",)).keywords == ()  # NAR takes no keyword list
+
+
+def test_nothing_else_can_change_or_replace_the_document_during_a_run(qtbot, tmp_path) -> None:
+    engine = ScriptedEngine(pieces=30, delay=0.03)
+    w = new_window(qtbot, tmp_path, engine_factory=lambda model, device: engine)
+    open_demo(qtbot, w, tmp_path)
+    w.acts["transcribe"].trigger()
+    locked = [w.acts["open"], w.acts["import"], w.acts["keywords"], w.speakers_panel,
+              w.editor.find_bar.replace_button, w.editor.find_bar.replace_all_button]
+    assert not any(x.isEnabled() for x in locked) and not w.waveform.boundaries_editable
+    qtbot.mouseClick(w.transcription.widget.cancel_button, Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, w)
+    assert all(x.isEnabled() for x in locked) and w.waveform.boundaries_editable
+
+
+def test_cancelling_the_close_prompt_keeps_the_run_going(qtbot, tmp_path, monkeypatch) -> None:
+    engine = ScriptedEngine(pieces=20, delay=0.03)
+    w = new_window(qtbot, tmp_path, engine_factory=lambda model, device: engine)
+    open_demo(qtbot, w, tmp_path)
+    w.acts["transcribe"].trigger()
+    monkeypatch.setattr(w.files, "maybe_save", lambda: False)  # the person presses Cancel
+    assert not w.close()
+    _wait_done(qtbot, w)
+    assert not w.transcription.last_cancelled and engine.batches_run == 20

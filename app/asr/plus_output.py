@@ -77,6 +77,8 @@ def _unwrap(value_ms: int, last_ms: int) -> int:
     cand = (last_ms - last_ms % WRAP_MS) + value_ms % WRAP_MS
     if cand < last_ms - JITTER_MS:
         cand += WRAP_MS
+    elif last_ms >= WRAP_MS and last_ms % WRAP_MS < JITTER_MS and cand - WRAP_MS >= last_ms - JITTER_MS:
+        return last_ms  # just behind a `last` that has only just wrapped: a wobble, not a 10 s leap
     return max(cand, last_ms)
 
 

@@ -266,8 +266,16 @@ class MainWindow(QMainWindow):
         self.acts["cancel"].setEnabled(self.transcription.running)
         self.realign.update_action()
         self.transcribe_panel.setEnabled(not running)
-        for name in ("save", "save_as", "export", "keywords"):
+        for name in ("save", "save_as", "export"):
             self.acts[name].setEnabled(has_project)
+        # while a background job writes into the document, nothing else may change it or replace it
+        for name in ("open", "import", "keywords"):
+            self.acts[name].setEnabled(not running and (has_project or name == "open"))
+        self._recent_menu.setEnabled(not running)
+        self.speakers_panel.setEnabled(not running)
+        self.waveform.boundaries_editable = not running
+        for button in (self.editor.find_bar.replace_button, self.editor.find_bar.replace_all_button):
+            button.setEnabled(not running)
 
     def import_dialog(self) -> None:
         window_dialogs.import_transcript(self)
@@ -301,9 +309,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(sizes)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.transcription.running:
-            self.transcription.cancel()
-        if not self.files.maybe_save():
+        if not self.files.maybe_save():  # "Cancel" keeps the window, and any transcription, going
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -151,6 +151,8 @@ class TranscriptionController(QObject):
 
         if not self.running or self._undo is None:
             return
+        if self._undo is not getattr(self._window, "undo_stack", self._undo):
+            return  # the project this run writes into was closed
         self._words.extend(words)
         if speakers:
             self._speakers = list(speakers)

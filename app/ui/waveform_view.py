@@ -53,6 +53,7 @@ class WaveformView(pg.PlotWidget):
         self._duration_ms = 0
         self._doc: Transcript | None = None
         self._undo: Any = None
+        self.boundaries_editable = True  # False while a background job writes the document
         self._starts = np.zeros(0, dtype=np.int64)
         self._ends = np.zeros(0, dtype=np.int64)
         self._turns_dirty = False
@@ -271,7 +272,7 @@ class WaveformView(pg.PlotWidget):
         """Move a boundary from `boundary_near` to `ms` (clamped inside its words) as one undo step."""
         self._lane.drag_preview = None
         self._lane.update()
-        if self._doc is None or self._undo is None:
+        if self._doc is None or self._undo is None or not self.boundaries_editable:
             return
         from app.core.edits import SetWordTimes
 
