@@ -11,6 +11,8 @@ back); the command then says that the project is partial and exits with 130.
 
 from __future__ import annotations
 
+import os
+
 import argparse
 import signal
 import sys
@@ -119,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if not output.parent.resolve().is_dir():
         raise ProjectError(f"The folder {output.parent} does not exist; create it or choose another output.")
+    if output.is_dir():
+        raise ProjectError(f"{output} is a folder; give a project file name such as {output / 'interview.verbatim'}.")
+    if not os.access(output.parent.resolve(), os.W_OK):
+        raise ProjectError(f"The folder {output.parent} cannot be written to; choose another output.")
     if args.batch_size < 1:
         raise VerbatimError("--batch-size must be at least 1.")
     options = TranscribeOptions(

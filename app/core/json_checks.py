@@ -81,15 +81,25 @@ def get_int(d: dict[str, Any], key: str, where: str, optional: bool = False) -> 
     return v
 
 
+def valid_text(s: str) -> str:
+    """`s` with any lone UTF-16 surrogate (legal in JSON, not in UTF-8) replaced by U+FFFD, so the text
+    can be saved and exported again."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def get_str(d: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
     v = d.get(key, default)
     if not isinstance(v, str):
         raise Invalid(f"{_name(where, key)} is not text")
-    return v
+    return valid_text(v)
 
 
 def get_opt_str(d: dict[str, Any], key: str, where: str) -> str | None:
     v = d.get(key)
     if v is not None and not isinstance(v, str):
         raise Invalid(f"{_name(where, key)} is not text")
-    return v
+    return valid_text(v) if v is not None else None

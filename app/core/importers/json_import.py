@@ -4,12 +4,46 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word, default_color
 from app.core.errors import ImportExportError
 from app.core.exporters.json_export import FORMAT_MARKER, FORMAT_VERSION
+from app.core.json_checks import valid_text
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not text")
+    return valid_text(value)
+
+
+def _speaker(raw: Any, index: int) -> Speaker:
+    if not isinstance(raw, dict):
+        raise ValueError("a speaker is not an object")
+    sid = _text(raw["id"], "a speaker id").strip()
+    if not sid:
+        raise ValueError("a speaker has an empty id")
+    name = _text(raw.get("name") or sid, "a speaker name")
+    color = raw.get("color")
+    if not (isinstance(color, str) and _HEX.fullmatch(color)):
+        color = default_color(index)
+    return Speaker(sid, name, color)
+
+
+def _settings(raw: Any) -> TranscriptionSettings:
+    if not isinstance(raw, dict):
+        return TranscriptionSettings()
+    known = {f.name for f in dataclasses.fields(TranscriptionSettings)}
+    values = {}
+    for key, value in raw.items():
+        if key in known and value is not None:
+            values[key] = _text(value, f"settings.{key}")
+    return TranscriptionSettings(**values)
 
 
 def _int(value: Any, what: str) -> int:
@@ -21,15 +55,17 @@ def _int(value: Any, what: str) -> int:
 def _word(raw: Any, fallback_speaker: str | None) -> Word:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
         raise ValueError("a word has no text")
+    text = valid_text(raw["text"])
     start, end = _int(raw.get("start_ms"), "start_ms"), _int(raw.get("end_ms"), "end_ms")
     confidence = raw.get("confidence")
-    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))):
-        raise ValueError("a confidence is not a number")
+    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
+                                   or not 0.0 <= confidence <= 1.0):
+        raise ValueError("a confidence is not a number between 0 and 1")
     speaker = raw.get("speaker", fallback_speaker)
     if speaker is not None and not isinstance(speaker, str):
         raise ValueError("a speaker id is not text")
     source = TimingSource(raw.get("source", TimingSource.MODEL.value))
-    return Word(raw["text"], start, max(end, start), speaker, confidence, source)
+    return Word(text, start, max(end, start), speaker, confidence, source)
 
 
 def transcript_from_dict(data: dict[str, Any], name: str = "the file") -> Transcript:
@@ -38,10 +74,7 @@ def transcript_from_dict(data: dict[str, Any], name: str = "the file") -> Transc
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise ImportExportError(f"{name} was written by a newer Verbatim (transcript format {version}).")
     try:
-        speakers = [
-            Speaker(str(s["id"]), str(s.get("name") or s["id"]), str(s.get("color") or default_color(i)))
-            for i, s in enumerate(data.get("speakers") or [])
-        ]
+        speakers = [_speaker(s, i) for i, s in enumerate(data.get("speakers") or [])]
         words: list[Word] = []
         prev_speaker: object = object()
         for seg in data.get("segments") or []:
@@ -51,9 +84,8 @@ def transcript_from_dict(data: dict[str, Any], name: str = "the file") -> Transc
                 seg_words[0] = seg_words[0].replace(starts_segment=bool(words) and seg_words[0].speaker == prev_speaker)
                 prev_speaker = seg_words[-1].speaker
                 words += seg_words
-        known = {f.name for f in dataclasses.fields(TranscriptionSettings)}
-        settings = TranscriptionSettings(**{k: v for k, v in (data.get("settings") or {}).items() if k in known})
-        keywords = [str(k) for k in data.get("keywords") or []]
+        settings = _settings(data.get("settings"))
+        keywords = [_text(k, "a keyword") for k in data.get("keywords") or []]
     except KeyError as exc:
         raise ImportExportError(f"{name} is not a valid Verbatim transcript (the field {exc} is missing).") from None
     except (TypeError, ValueError, AttributeError) as exc:
