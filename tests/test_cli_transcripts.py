@@ -107,3 +107,19 @@ def test_errors_are_one_line_and_exit_1(
     err = capsys.readouterr().err
     assert err.startswith("verbatim: ") and err.count("\n") == 1 and "unexpected error" not in err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_export_refuses_to_overwrite_the_project_itself(tmp_path, capsys) -> None:
+    import shutil
+    from pathlib import Path
+
+    from app.cli import main
+
+    demo = Path(__file__).parents[1] / "resources" / "demo"
+    for name in ("demo.verbatim", "demo.wav"):
+        shutil.copy(demo / name, tmp_path / name)
+    before = (tmp_path / "demo.verbatim").read_bytes()
+    project = str(tmp_path / "demo.verbatim")
+    assert main(["export", project, "--format", "json", "-o", project]) == 1
+    assert "overwrite the project" in capsys.readouterr().err
+    assert (tmp_path / "demo.verbatim").read_bytes() == before

@@ -107,9 +107,11 @@ class WorkerThread(QObject):
     def _on_worker_done(self, *_args: object) -> None:
         self._busy = False
 
-    def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Cancel any job and stop the thread (waits for the step in progress to end)."""
+    def shutdown(self) -> None:
+        """Cancel any job and stop the thread. Waits for the step in progress (one batch) to end:
+        a QThread destroyed while it runs would take the whole app down, and Python threads cannot
+        be killed."""
         self.worker.cancel()
         if self._thread.isRunning():
             self._thread.quit()
-            self._thread.wait(timeout_ms)
+            self._thread.wait()
