@@ -121,9 +121,14 @@ def test_nothing_else_can_change_or_replace_the_document_during_a_run(qtbot, tmp
     locked = [w.acts["open"], w.acts["import"], w.acts["keywords"], w.speakers_panel,
               w.editor.find_bar.replace_button, w.editor.find_bar.replace_all_button]
     assert not any(x.isEnabled() for x in locked) and not w.waveform.boundaries_editable
+    qtbot.waitUntil(lambda: w.undo_stack.canUndo(), timeout=5000)  # the first pieces are in
+    assert not w.acts["undo"].isEnabled() and w.isWindowModified()
+    qtbot.keyClick(w.editor.text_view(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.undo_stack.index() == 1  # Ctrl+Z in the text does nothing either
     qtbot.mouseClick(w.transcription.widget.cancel_button, Qt.MouseButton.LeftButton)
     _wait_done(qtbot, w)
     assert all(x.isEnabled() for x in locked) and w.waveform.boundaries_editable
+    assert w.acts["undo"].isEnabled() and w.undo_stack.count() == 1  # the run is one undo step
 
 
 def test_cancelling_the_close_prompt_keeps_the_run_going(qtbot, tmp_path, monkeypatch) -> None:

@@ -121,7 +121,6 @@ class MainWindow(QMainWindow):
         self.realign.running_changed.connect(self._on_transcription_running_changed)
         self.transcribe_panel.changed.connect(self._update_model_label)
         self.acts["follow"].toggled.connect(lambda on: setattr(self.editor, "follow_playback", on))
-        self.undo_group.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
 
     # -- files --------------------------------------------------------------------------------------
 
@@ -153,12 +152,12 @@ class MainWindow(QMainWindow):
     def _on_files_project_opened(self, project: Project, stack: Any) -> None:
         self.playback.set_audio(None)
         self.audio = None
-        old = self.undo_group.activeStack()
-        if old is not None:
+        for old in self.undo_group.stacks():
             self.undo_group.removeStack(old)
         self.undo_group.addStack(stack)
         self.undo_group.setActiveStack(stack)
         stack.cleanChanged.connect(self._update_title)
+        stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
         doc = project.transcript
         self.editor.set_document(doc, stack)
         self.speakers_panel.set_document(doc, stack)
@@ -272,6 +271,7 @@ class MainWindow(QMainWindow):
         for name in ("open", "import", "keywords"):
             self.acts[name].setEnabled(not running and (has_project or name == "open"))
         self._recent_menu.setEnabled(not running)
+        self.undo_group.setActiveStack(None if running else self.undo_stack)  # Undo/Redo off during a run
         self.speakers_panel.setEnabled(not running)
         self.waveform.boundaries_editable = not running
         for button in (self.editor.find_bar.replace_button, self.editor.find_bar.replace_all_button):

@@ -236,6 +236,8 @@ class TranscriptEditor(QWidget):
         """Handle keys that change structure or history; True when handled."""
         if self._stack is None or self._doc is None:
             return False
+        if self._view.isReadOnly():  # a background job is writing the document: no history moves either
+            return event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)
         if event.matches(QKeySequence.StandardKey.Undo):
             self._stack.undo()
             return True
