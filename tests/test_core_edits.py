@@ -296,3 +296,20 @@ def test_origin_reaches_listeners() -> None:
     cmd.revert(doc)
     assert seen and all(c.origin is editor for c in seen)
     assert {c.kind for c in seen} == {ChangeKind.WORDS, ChangeKind.SPEAKERS}
+
+
+def test_two_speakers_cannot_share_a_name() -> None:
+    from app.core.edits import AddSpeaker, History, RenameSpeaker
+    from app.core.errors import EditError
+    from app.core.document import Speaker, Transcript, Word
+
+    doc = Transcript.from_words([Word("a", 0, 100, "S1")], [Speaker("S1", "Anna Reyes", "#1f77b4"),
+                                                            Speaker("S2", "Ben", "#d62728")])
+    history = History(doc)
+    with pytest.raises(EditError, match="already called Anna Reyes"):
+        history.push(RenameSpeaker("S2", " anna reyes "))
+    with pytest.raises(EditError, match="already called"):
+        history.push(AddSpeaker("Ben"))
+    history.push(AddSpeaker())
+    history.push(RenameSpeaker("S1", "Anna Reyes-Cole"))  # renaming oneself is fine
+    assert [s.name for s in doc.speakers] == ["Anna Reyes-Cole", "Ben", "Speaker 3"]

@@ -140,3 +140,14 @@ def test_a_shared_boundary_moves_both_words_in_one_step(view: WaveformView) -> N
     assert view.stack.count() == depth + 1
     view.stack.undo()
     assert (doc.words[30].end_ms, doc.words[31].start_ms) == (15_500, 15_500)
+
+
+def test_a_boundary_dragged_into_a_neighbour_stops_at_it(qtbot, view: WaveformView) -> None:
+    doc = view.doc
+    depth = view.stack.count()
+    view.move_boundary((21, 0), 10_200)  # w21's start dragged back into w20 (which ends at 10 400)
+    assert doc.words[21].start_ms == doc.words[20].end_ms == 10_400
+    view.move_boundary((20, 1), 10_800)  # w20's end dragged past w21's start (10 400)
+    assert doc.words[20].end_ms == 10_400
+    assert view.stack.count() == depth + 1  # the first drag moved; the second had nowhere to go
+

@@ -33,6 +33,14 @@ def _check_index(doc: Transcript, index: int) -> Word:
     return doc.words[index]
 
 
+def _check_name_free(doc: Transcript, name: str, speaker_id: str | None = None) -> None:
+    """Two speakers with one name could not be told apart in menus, headers or exports."""
+    key = name.strip().casefold()
+    for s in doc.speakers:
+        if s.id != speaker_id and s.name.strip().casefold() == key:
+            raise EditError(f"Another speaker is already called {s.name}; use Merge to make them one speaker.")
+
+
 def _check_speaker(doc: Transcript, speaker_id: str | None) -> None:
     if speaker_id is not None and doc.speaker(speaker_id) is None:
         raise EditError(f"There is no speaker {speaker_id!r} in this transcript.")
@@ -240,7 +248,16 @@ class AddSpeaker(_SpeakersCommand):
             (default_color(i) for i in range(10) if default_color(i) not in used), default_color(n)
         )
         self.speaker_id, self.color = sid, color
-        return doc.speakers + (Speaker(sid, self.name.strip() or f"Speaker {n + 1}", color),)
+        name = self.name.strip()
+        if name:
+            _check_name_free(doc, name)
+        else:
+            taken = {x.name.strip().casefold() for x in doc.speakers}
+            k = n + 1
+            while f"speaker {k}" in taken:
+                k += 1
+            name = f"Speaker {k}"
+        return doc.speakers + (Speaker(sid, name, color),)
 
 
 class RenameSpeaker(_SpeakersCommand):
@@ -256,6 +273,7 @@ class RenameSpeaker(_SpeakersCommand):
         _check_speaker(doc, self.speaker_id)
         if not self.name.strip():
             raise EditError("A speaker needs a name.")
+        _check_name_free(doc, self.name, self.speaker_id)
         return tuple(
             Speaker(s.id, self.name.strip(), s.color) if s.id == self.speaker_id else s for s in doc.speakers
         )

@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.playback.output_unavailable.connect(self._on_playback_output_unavailable)
         self.playback.play_refused.connect(self._on_playback_play_refused)
         self.waveform.seek_requested.connect(self.playback.seek)
+        self.waveform.message.connect(self.show_message)
         self.editor.word_clicked.connect(self._on_editor_word_clicked)
         self.editor.cursor_word_changed.connect(self._on_editor_cursor_word_changed)
         self.editor.message.connect(self.show_message)

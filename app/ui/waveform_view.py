@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 
 from app.core.document import Change, ChangeKind, Transcript
+from app.core.errors import VerbatimError
 from app.ui.timefmt import format_ms
 from app.ui.waveform_items import LANE_BOTTOM, SpeakerTurnsItem, TimeAxis, WaveformViewBox, WordLaneItem, speaker_turns
 
@@ -27,6 +28,7 @@ class WaveformView(pg.PlotWidget):
     """The waveform panel. Emits `seek_requested(ms)` on a click."""
 
     seek_requested = Signal(int)
+    message = Signal(str)  # an edit that was refused, in one sentence
 
     def __init__(self, parent: Any = None) -> None:
         self._vb = WaveformViewBox(self)
@@ -279,19 +281,27 @@ class WaveformView(pg.PlotWidget):
         words = self._doc.words
         j, which = boundary[0], boundary[1]
         w = words[j]
-        if which == 0:
-            ms = min(max(ms, 0), w.end_ms - MIN_WORD_MS)
+        if which == 0:  # a start alone: not before the previous word's end
+            lo = words[j - 1].end_ms if j > 0 else 0
+            ms = min(max(ms, lo), w.end_ms - MIN_WORD_MS)
             commands = [SetWordTimes(j, ms, w.end_ms)]
-        else:
-            hi = words[boundary[2]].end_ms - MIN_WORD_MS if len(boundary) == 3 else 10**12
+        else:  # an end, shared with the next word's start or alone (then not past the next word's start)
+            if len(boundary) == 3:
+                hi = words[boundary[2]].end_ms - MIN_WORD_MS
+            else:
+                hi = words[j + 1].start_ms if j + 1 < len(words) else max(self._duration_ms, w.end_ms)
             ms = max(min(ms, hi), w.start_ms + MIN_WORD_MS)
             commands = [SetWordTimes(j, w.start_ms, ms)]
             if len(boundary) == 3:
                 nxt = words[boundary[2]]
                 commands.append(SetWordTimes(boundary[2], ms, nxt.end_ms))
+        if ms == (w.start_ms if which == 0 else w.end_ms):
+            return  # clamped back to where it was: nothing to undo
         self._undo.beginMacro(f"Move word boundary to {format_ms(ms)}")
         try:
             for cmd in commands:
                 self._undo.push_command(cmd)
+        except VerbatimError as exc:
+            self.message.emit(str(exc))
         finally:
             self._undo.endMacro()
