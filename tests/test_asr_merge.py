@@ -134,3 +134,11 @@ def test_merge_property(truth, edits, labels, offset) -> None:
     for (i, j) in align_sequences([normalize_word(p) for p in primary], [t.word for t in timed]):
         assert words[i].source == TimingSource.MODEL
         assert (words[i].start_ms, words[i].end_ms) == (timed[j].start_ms, timed[j].end_ms)
+
+
+def test_spaced_out_opening_marks_go_to_the_next_word() -> None:
+    from app.asr.merge import split_words
+
+    assert split_words('He said " hello " and ( maybe ) yes') == ["He", "said", '"hello"', "and", "(maybe)", "yes"]
+    assert split_words("¿ Qué ? « oui » , fine") == ["¿Qué?", "«oui»,", "fine"]
+    assert split_words('"Quote" he said , " again " .') == ['"Quote"', "he", "said,", '"again".']

@@ -34,12 +34,21 @@ def test_a_new_speaker_gets_a_new_id() -> None:
     assert [s.id for s in linker.speakers] == ["S1", "S2", "S3"]
 
 
-def test_without_any_evidence_labels_are_new_speakers() -> None:
+def test_labels_without_evidence_take_known_speakers_before_new_ones() -> None:
     linker = SpeakerLinker()
     linker.link(["1", "2"])
     mapping = linker.link(["1", "2", "3"], [("S2", "1")] * 5)
-    assert mapping == {"1": "S2", "2": "S3", "3": "S4"}
-    assert linker.link(["1"], []) == {"1": "S5"}
+    assert mapping == {"1": "S2", "2": "S1", "3": "S3"}  # a third voice at once: only then a new speaker
+    assert linker.link(["1"], []) == {"1": "S3"}  # the most recently heard
+
+
+def test_a_speaker_back_after_a_long_answer_keeps_their_id() -> None:
+    linker = SpeakerLinker()
+    assert linker.link(["1", "2"]) == {"1": "S1", "2": "S2"}  # question and answer
+    assert linker.link(["1"], [("S2", "1")] * 8, recent=["S2"]) == {"1": "S2"}  # the answer fills a piece
+    # the interviewer is back; the overlap holds only the answer's end, the previous piece only S2
+    assert linker.link(["1", "2"], [("S2", "1")] * 6, recent=["S2"]) == {"1": "S2", "2": "S1"}
+    assert [s.id for s in linker.speakers] == ["S1", "S2"]
 
 
 def test_unclaimed_previous_speakers_fill_in_by_talkativeness() -> None:

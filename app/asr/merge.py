@@ -34,14 +34,27 @@ def normalize_word(text: str) -> str:
     return _NON_WORD.sub("", text.lower())
 
 
+_OPENING = set("([{“‘«¿¡„‚")
+
+
 def split_words(text: str) -> list[str]:
-    """Whitespace words with punctuation-only tokens attached to a neighbour ("Hello ," -> "Hello,")."""
+    """Whitespace words with punctuation-only tokens attached to a neighbour ("Hello ," -> "Hello,").
+
+    Opening marks go to the next word ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote
+    opens when it is the first of a pair, and closes when it is the second.
+    """
     out: list[str] = []
     lead = ""
+    open_quote = False
     for token in text.split():
+        opens = all(ch in _OPENING for ch in token) or (token == '"' and not open_quote)
+        if token == '"' or (normalize_word(token) and token.count('"') % 2):
+            open_quote = not open_quote
         if normalize_word(token):
             out.append(lead + token)
             lead = ""
+        elif opens:
+            lead += token
         elif out:
             sep = " " if token[0] in "-–—" else ""
             out[-1] = out[-1] + sep + token

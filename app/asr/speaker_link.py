@@ -5,9 +5,13 @@ may be "Speaker 2" of piece 1. Neighbouring pieces share some audio (see `plan_p
 the words heard in both carry a global label from the earlier piece and a local label from the new
 one. Each local label is mapped to the global label it shares most words with (greedy by count, each
 global label used once). A local label with no shared words goes to a speaker of the previous piece
-that is still unclaimed (the one who spoke most there first): in a two-person interview the overlap
-often holds only one voice, and without this the other would become a new speaker in every piece.
-Only when no such speaker is left is the label a new speaker, with the next "S<n>".
+that is still unclaimed (the one who spoke most there first), then to any speaker heard earlier in the
+run (the most recently heard first): in a two-person interview the overlap often holds only one voice,
+and a long answer can fill a whole piece, so the other person may be missing from the previous piece
+too; without this they would become a new speaker again and again. Only when every known speaker is
+already claimed in this piece is the label a new speaker, with the next "S<n>". The cost: a third
+person who first speaks outside any overlap, while a known speaker is silent in that piece, takes the
+silent speaker's id; the editor's "assign speaker" fixes that in one step.
 
 Why this and not the model card's `prefix_text` continuation (feeding the previous transcript so the
 model keeps its numbering): overlap voting does not depend on the model following the prefix (with
@@ -30,6 +34,7 @@ class SpeakerLinker:
 
     def __init__(self) -> None:
         self._ids: list[str] = []
+        self._heard: list[str] = []  # global ids, the most recently heard last
 
     @property
     def speakers(self) -> tuple[Speaker, ...]:
@@ -70,13 +75,17 @@ class SpeakerLinker:
                 continue
             mapping[loc] = glob
             used.add(glob)
-        spare = [g for g in dict.fromkeys(recent) if g not in used]
+        earlier = [g for g in reversed(self._heard)]
+        spare = [g for g in dict.fromkeys([*recent, *earlier]) if g not in used]
         for loc in order:
             if loc not in mapping:
                 mapping[loc] = spare.pop(0) if spare else self._new_id()
         for glob in mapping.values():
             if glob not in self._ids:
                 self._ids.append(glob)
+            if glob in self._heard:
+                self._heard.remove(glob)
+            self._heard.append(glob)
         return mapping
 
 
