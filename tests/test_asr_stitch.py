@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,3 +107,16 @@ def test_stitch_property(texts, durations, gaps, cut_frac, overlap, jitter, seed
     out = stitch(a, b, b_start, a_end)
     assert [w.text for w in out] == texts
     assert all(x.start_ms <= x.end_ms <= y.start_ms for x, y in zip(out, out[1:]))
+
+
+@pytest.mark.parametrize(
+    ("a_word", "b_word"),
+    [
+        (Word("colour", 1400, 1560), Word("color", 1450, 1700)),  # copies on both sides of the middle
+        (Word("colour", 1450, 1700), Word("color", 1300, 1480)),  # copies on neither side
+    ],
+)
+def test_a_word_spelled_differently_by_two_pieces_is_kept_once(a_word: Word, b_word: Word) -> None:
+    a = [Word("we", 0, 900), a_word]
+    b = [b_word, Word("next", 2100, 2400)]
+    assert [w.text for w in stitch(a, b, 1000, 2000)] == ["we", "colour", "next"]

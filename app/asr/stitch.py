@@ -11,6 +11,7 @@ word belongs to the piece whose side of the middle holds its centre.
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from typing import Sequence
 
 from app.asr.merge import normalize_word
@@ -80,9 +81,29 @@ def stitch(
         i, j = min(pairs, key=lambda p: abs(_centre(a[p[0]]) - mid))
         joined, seam = [*a[:i], *b[j:]], i
     else:
-        head = [w for w in a if _centre(w) < mid]
-        joined, seam = [*head, *(w for w in b if _centre(w) >= mid)], len(head)
+        joined, seam = _cut_by_time(a, b, mid, tolerance_ms)
     return _monotonic(joined, seam)
+
+
+def _same_speech(x: Word, y: Word, tolerance_ms: int) -> bool:
+    """Two pieces' copies of one spoken word, spelled alike ("colour"/"color") and heard at about one time."""
+    nx, ny = normalize_word(x.text), normalize_word(y.text)
+    close = abs(_centre(x) - _centre(y)) <= tolerance_ms
+    return close and bool(nx) and bool(ny) and SequenceMatcher(None, nx, ny, autojunk=False).ratio() >= 0.6
+
+
+def _cut_by_time(a: Sequence[Word], b: Sequence[Word], mid: float, tolerance_ms: int) -> tuple[list[Word], int]:
+    """With no word matched exactly: `a` up to the middle of the overlap, `b` after it, and one copy of a
+    word whose two copies fell on opposite sides of the middle (kept twice, or dropped twice)."""
+    head = [w for w in a if _centre(w) < mid]
+    tail = [w for w in b if _centre(w) >= mid]
+    dropped_a = a[len(head):]
+    dropped_b = [w for w in b if _centre(w) < mid]
+    if head and tail and _same_speech(head[-1], tail[0], tolerance_ms):
+        tail = tail[1:]  # kept twice
+    elif dropped_a and dropped_b and _same_speech(dropped_a[0], dropped_b[-1], tolerance_ms):
+        head.append(dropped_a[0])  # dropped twice
+    return [*head, *tail], len(head)
 
 
 def _monotonic(words: list[Word], seam: int) -> list[Word]:
