@@ -91,3 +91,16 @@ def test_align_words_on_the_tiny_model() -> None:
     with pytest.raises(ModelError, match="too long"):
         align_words(model, audio[:8000], text * 3, tok)
     assert align_words(model, audio, "", tok) == []
+
+
+def test_a_token_the_audio_never_allows_gives_a_sentence_not_a_crash() -> None:
+    import numpy as np
+    import pytest
+
+    from app.asr.align import ctc_viterbi
+    from app.core.errors import ModelError
+
+    lp = np.log(np.full((10, 5), 0.2))
+    lp[:, 3] = -np.inf  # token 3 has zero probability in every frame
+    with pytest.raises(ModelError, match="no possible alignment"):
+        ctc_viterbi(lp, [1, 3], 0)

@@ -71,6 +71,8 @@ def ctc_viterbi(log_probs: np.ndarray, tokens: Sequence[int], blank: int) -> lis
         back[t] = np.where(best == stay, 0, np.where(best == step, 1, 2))
         score = best + emit[t]
     s = s_total - 1 if score[-1] >= score[-2] else s_total - 2
+    if not np.isfinite(score[s]) or score[s] <= _NEG / 2:
+        raise ModelError("The audio gives no possible alignment for this text; check that the text matches it.")
     states = np.empty(t_total, dtype=np.int64)
     for t in range(t_total - 1, -1, -1):
         states[t] = s
