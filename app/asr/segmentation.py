@@ -50,9 +50,14 @@ def frame_levels(audio: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.float32)
     count = -(-n // FRAME)
-    padded = np.zeros(count * FRAME, dtype=np.float32)
-    padded[:n] = audio
-    power = np.square(padded.reshape(count, FRAME), dtype=np.float64).mean(axis=1)
+    power = np.empty(count, dtype=np.float64)
+    step = 60_000  # frames per chunk (10 minutes): a 2-hour recording is never copied whole
+    for first in range(0, count, step):
+        chunk = np.asarray(audio[first * FRAME : (first + step) * FRAME], dtype=np.float32)
+        frames = -(-len(chunk) // FRAME)
+        if len(chunk) < frames * FRAME:
+            chunk = np.concatenate([chunk, np.zeros(frames * FRAME - len(chunk), np.float32)])
+        power[first : first + frames] = np.square(chunk.reshape(frames, FRAME), dtype=np.float64).mean(axis=1)
     if n % FRAME:  # the partial last frame: average over its real samples only
         power[-1] *= FRAME / (n % FRAME)
     return np.maximum(10.0 * np.log10(power + 1e-12), _FLOOR_DB).astype(np.float32)
