@@ -249,3 +249,25 @@ def test_engine_number_types_are_stored_as_plain_json(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="cannot be stored"):
         save_project(Project(Transcript.from_words([Word("x", float("nan"), 1)])), tmp_path / "q.verbatim")
     assert not (tmp_path / "q.verbatim").exists()
+
+
+def test_saving_while_the_media_is_missing_keeps_its_last_known_place(tmp_path) -> None:
+    from app.core.document import Transcript, Word
+    from app.core.project import Project, load_project, save_project
+
+    drive = tmp_path / "external"
+    drive.mkdir()
+    media = drive / "interview.wav"
+    media.write_bytes(b"RIFF")
+    project = tmp_path / "home" / "p.verbatim"
+    project.parent.mkdir()
+    save_project(Project(Transcript.from_words([Word("hi", 0, 100)]), media, "sha256:x", 100), project)
+    moved = tmp_path / "elsewhere" / "p.verbatim"  # the project moves, and the drive is unplugged
+    moved.parent.mkdir()
+    project.rename(moved)
+    media.rename(tmp_path / "unplugged.wav")
+    reopened = load_project(moved)
+    assert reopened.media_path == media
+    save_project(reopened, moved)
+    (tmp_path / "unplugged.wav").rename(media)  # the drive is back
+    assert load_project(moved).media_path == media

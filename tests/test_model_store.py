@@ -176,3 +176,24 @@ def test_cli_progress_on_stderr(store: ModelStore, source: Path) -> None:
     assert lines[-1].endswith("100%") and "of 6 files" in lines[-1]
     percents = [int(line.rsplit(" ", 1)[1].rstrip("%")) for line in lines]
     assert percents == sorted(percents) and len(lines) <= 11
+
+
+def test_a_stopped_copy_never_resumes_from_another_folder(store: ModelStore, source: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_store, "CHUNK", 64 * 1024)
+    token = CancelToken()
+
+    def stop_midway(p: DownloadProgress) -> None:
+        if p.file == "model.safetensors" and p.file_done >= 2 * 64 * 1024:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        store.download("2b", stop_midway, token, source=source)
+    other = tmp_path / "fine-tune"  # same names and sizes, other bytes
+    shutil.copytree(source, other)
+    weights = other / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[70_000:71_000] = bytes(1000)  # inside the part the stopped copy already took
+    weights.write_bytes(bytes(data))
+    folder = store.download("2b", None, CancelToken(), source=other)
+    assert _digests(folder) == _digests(other)

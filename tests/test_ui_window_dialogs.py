@@ -108,3 +108,28 @@ def test_a_transcript_made_elsewhere_is_imported_onto_a_recording_as_one_step(qt
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     window_dialogs.import_transcript(w, broken)
     assert len(shown) == 1 and "\n" not in shown[0] and len(w.project.transcript) == 0
+
+
+def test_export_asks_before_replacing_a_file_and_never_overwrites_the_project(qtbot, tmp_path, monkeypatch) -> None:
+    from app.ui.dialogs.export_dialog import ExportDialog
+
+    w = new_window(qtbot, tmp_path)
+    open_demo(qtbot, w, tmp_path)
+    d = ExportDialog(w.project, w)
+    qtbot.addWidget(d)
+    d.set_format("txt")
+    existing = Path(d.path_edit.text())
+    existing.write_text("my own notes", encoding="utf-8")
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    d._on_accepted()
+    assert asked and existing.read_text(encoding="utf-8") == "my own notes"  # declined: untouched
+    d.set_format("json")
+    d.path_edit.setText(str(w.project.path))  # the project file itself
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    before = w.project.path.read_bytes()
+    d._on_accepted()
+    assert warned and "overwrite the project" in warned[0] and w.project.path.read_bytes() == before

@@ -110,3 +110,61 @@ def test_the_journal_is_written_off_the_gui_thread_from_a_snapshot(qtbot, tmp_pa
     journal = RecoveryJournal(project, None, tmp_path / "recovery")
     assert journal.load().transcript.speaker_name("S1") == "Reporter"  # the snapshot, not the later edit
     assert load_project(project).transcript.speaker_name("S1") == "Interviewer"  # the project is untouched
+
+
+def test_opening_a_recording_offers_the_unsaved_work_a_crash_left_on_it(qtbot, tmp_path, monkeypatch) -> None:
+    import shutil
+    from pathlib import Path
+
+    from ui_window_support import open_and_wait
+
+    media = tmp_path / "call.wav"
+    shutil.copy(Path(__file__).parents[1] / "resources" / "demo" / "demo.wav", media)
+    w1 = new_window(qtbot, tmp_path)
+    open_and_wait(qtbot, w1, media)
+    w1.speakers_panel.add_speaker("Mayor")
+    w1.files.write_journal()
+    w1.files.wait_for_journal()
+    w1.shutdown()  # crash: never saved
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Yes)
+    w2 = new_window(qtbot, tmp_path)  # same recovery folder
+    open_and_wait(qtbot, w2, media)  # e.g. from Recent files or the command line
+    assert asked and [s.name for s in w2.project.transcript.speakers] == ["Mayor"] and w2.isWindowModified()
+
+
+def test_undoing_back_to_the_saved_state_discards_the_journal(qtbot, tmp_path) -> None:
+    w = new_window(qtbot, tmp_path)
+    project = open_demo(qtbot, w, tmp_path)
+    w.speakers_panel.rename_speaker("S1", "Someone")
+    w.files.write_journal()
+    w.files.wait_for_journal()
+    journal = RecoveryJournal(project, None, tmp_path / "recovery").path
+    assert journal.exists()
+    w.undo_stack.undo()
+    assert not w.isWindowModified() and not journal.exists()
+
+
+def test_a_damaged_journal_does_not_hide_a_good_one(qtbot, tmp_path, monkeypatch) -> None:
+    import os
+    import shutil
+    from pathlib import Path
+
+    from ui_window_support import open_and_wait
+
+    media = tmp_path / "call.wav"
+    shutil.copy(Path(__file__).parents[1] / "resources" / "demo" / "demo.wav", media)
+    w1 = new_window(qtbot, tmp_path)
+    open_and_wait(qtbot, w1, media)
+    w1.speakers_panel.add_speaker("Mayor")
+    w1.files.write_journal()
+    w1.files.wait_for_journal()
+    good = w1.files.journal.path
+    w1.shutdown()
+    bad = good.parent / ("sha256-damaged" + good.name[good.name.index("."):])
+    bad.write_text('{"app": "verbatim", "schema_version": 1, "words": [', encoding="utf-8")
+    os.utime(bad, (good.stat().st_mtime + 60, good.stat().st_mtime + 60))  # the newest
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    w2 = new_window(qtbot, tmp_path)
+    assert w2.files.offer_orphan_recovery()
+    assert [s.name for s in w2.project.transcript.speakers] == ["Mayor"]

@@ -270,8 +270,18 @@ class ModelStore:
         sizes = {name: (source / name).stat().st_size for name in files}
         commit = spec.revision or _folder_commit(sizes)
         repo = self.repo_folder(spec)
-        staging = repo / _STAGING / commit
+        # a stopped copy resumes only from the very same files: another folder with the same names and
+        # sizes (a fine-tune, say) must not have its bytes appended to this one's
+        origin = hashlib.sha1(usedforsecurity=False)
+        origin.update(str(source.resolve()).encode())
+        for name in files:
+            origin.update(f"{name}\0{(source / name).stat().st_mtime_ns}\n".encode())
+        staging = repo / _STAGING / f"{commit}-{origin.hexdigest()[:16]}"
         final = repo / "snapshots" / commit
+        if (repo / _STAGING).is_dir():
+            for other in (repo / _STAGING).iterdir():
+                if other != staging:
+                    shutil.rmtree(other, ignore_errors=True)
         staging.mkdir(parents=True, exist_ok=True)
         total = sum(sizes.values())
         have = {name: _kept_prefix(staging / name, sizes[name]) for name in files}

@@ -68,8 +68,6 @@ def run_export(args: argparse.Namespace) -> int:
     """Write a project as SRT, WebVTT, DOCX, plain text or Verbatim JSON."""
     from app.core.project import load_project
 
-    if Path(args.output).resolve() == Path(args.project).resolve():
-        raise ImportExportError("The export would overwrite the project itself; choose another output file.")
     project = load_project(args.project)
     if len(project.transcript) == 0:
         raise ImportExportError(f"The project {Path(args.project).name} has no words to export.")

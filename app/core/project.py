@@ -295,9 +295,11 @@ def _resolve_media(media: dict[str, Any], base_dir: Path | None) -> Path | None:
     candidate = Path(stored)
     if not candidate.is_absolute() and base_dir is not None:
         candidate = Path(os.path.normpath(Path(base_dir) / candidate))
-    if not candidate.exists() and absolute and Path(absolute).exists():
-        return Path(absolute)
-    return candidate
+    if candidate.exists() or not absolute:
+        return candidate
+    # the relative path leads nowhere: keep the last known absolute place (found again when the drive is
+    # back), so that saving the project now does not overwrite it with a guess
+    return Path(absolute)
 
 
 def _parse_settings(d: dict[str, Any]) -> TranscriptionSettings:

@@ -89,11 +89,35 @@ class FileController(QObject):
             return False
 
     def open_media(self, path: Path) -> bool:
-        """Start a new, unsaved project for a recording."""
+        """Start a new, unsaved project for a recording, or recover the unsaved work on it that a crash
+        left behind (its journal is keyed by the recording's fingerprint and would otherwise be
+        overwritten by the next autosave)."""
         path = Path(path).resolve()
-        project = Project(Transcript(), path, media_fingerprint(path), None, None)
+        fingerprint = media_fingerprint(path)
+        journal = RecoveryJournal(None, fingerprint, self._recovery_root)
+        if journal.exists() and self._offer(journal, path):
+            return True
+        project = Project(Transcript(), path, fingerprint, None, None)
         self._install(project, modified=False)
         self.add_recent(path)
+        return True
+
+    def _offer(self, journal: RecoveryJournal, media: Path | None = None) -> bool:
+        """Offer an unsaved project's journal; True when it was recovered (declining discards it)."""
+        try:
+            project = journal.load()
+        except ProjectError as exc:
+            self.message.emit(f"A recovery journal could not be read and was left in place: {exc}")
+            return False
+        name = project.media_path.name if project.media_path else "an untitled project"
+        if not ask_recover(self._window, name):
+            journal.discard()
+            return False
+        if media is not None:
+            project.media_path = media
+        else:
+            self._relink_if_moved(project)
+        self._install(project, modified=True, journal=journal)
         return True
 
     def open_project(self, path: Path) -> bool:
@@ -122,18 +146,12 @@ class FileController(QObject):
 
     def offer_orphan_recovery(self) -> bool:
         """At start-up: offer the newest journal of a never-saved project. True when one was recovered."""
-        journals = find_orphan_journals(self._recovery_root)
-        for journal in journals[:1]:
+        for journal in find_orphan_journals(self._recovery_root):  # newest first; a damaged one is skipped
             try:
-                project = journal.load()
+                journal.load()
             except ProjectError:
                 continue
-            name = project.media_path.name if project.media_path else "an untitled project"
-            if ask_recover(self._window, name):
-                self._relink_if_moved(project)
-                self._install(project, modified=True, journal=journal)
-                return True
-            journal.discard()
+            return self._offer(journal)
         return False
 
     def _relink_if_moved(self, project: Project) -> bool:
@@ -221,8 +239,9 @@ class FileController(QObject):
     def _on_undo_index_changed(self, _index: int) -> None:
         if self.modified:
             self._autosave.start(self.autosave_ms)
-        else:
+        else:  # undone back to the saved state: a journal would only bring back what was undone
             self._autosave.stop()
+            self._discard_journal()
 
     def write_journal(self) -> None:
         """Start writing the recovery journal (the autosave timer calls this); `wait_for_journal` ends it."""

@@ -38,6 +38,9 @@ def export_document(
     exporter = EXPORTERS.get(fmt.lower().lstrip("."))
     if exporter is None:
         raise ImportExportError(f'"{fmt}" is not an export format; choose one of {", ".join(EXPORTERS)}.')
+    project_path = getattr(source, "path", None)
+    if project_path is not None and Path(path).resolve() == Path(project_path).resolve():
+        raise ImportExportError("The export would overwrite the project itself; choose another output file.")
     return exporter(source, path, options)
 
 

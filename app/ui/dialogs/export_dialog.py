@@ -86,6 +86,7 @@ class ExportDialog(QDialog):
                                                 f"{label} (*{Path(self.path_edit.text()).suffix})")
         if chosen:
             self.path_edit.setText(chosen)
+            self._confirmed = Path(chosen)  # the file dialog already asked about replacing it
 
     def options(self) -> Any:
         from app.core.exporters import ExportOptions
@@ -107,6 +108,13 @@ class ExportDialog(QDialog):
         return export_document(self.fmt, self._project, Path(text), self.options())
 
     def _on_accepted(self) -> None:
+        target = Path(self.path_edit.text().strip() or ".")
+        if target.is_file() and target != getattr(self, "_confirmed", None):
+            answer = QMessageBox.question(self, "Replace File?", f"{target.name} already exists. Replace it?",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         try:
             self.written = self.export()
         except VerbatimError as exc:
