@@ -112,3 +112,31 @@ def test_in_memory_audio_data_builds_its_peaks(media: dict[str, Path]) -> None:
     audio = AudioData(x, media_fingerprint(media["wav"]), round(len(x) / 16), media["wav"])
     _, mins, maxs = audio.peaks.envelope(0.0, audio.duration_s, 10)
     assert mins.min() == x.min() and maxs.max() == x.max()
+
+
+def test_a_recording_edited_in_place_is_decoded_again(tmp_path) -> None:
+    import os
+    import wave
+
+    import numpy as np
+
+    from app.audio.cache import load_audio
+
+    def write(x: np.ndarray) -> None:
+        with wave.open(str(tmp_path / "a.wav"), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes((x * 32767).astype("<i2").tobytes())
+
+    x = np.zeros(16000 * 140, np.float32)  # 4.5 MB: the fingerprint samples only parts of it
+    write(x)
+    first = load_audio(tmp_path / "a.wav", cache_dir=tmp_path / "cache")
+    assert float(np.abs(first.samples).max()) == 0.0
+    x[600_000:610_000] = 0.5  # re-exported after an edit: same size, same sampled parts
+    write(x)
+    st = os.stat(tmp_path / "a.wav")
+    os.utime(tmp_path / "a.wav", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    second = load_audio(tmp_path / "a.wav", cache_dir=tmp_path / "cache")
+    assert second.fingerprint == first.fingerprint
+    assert float(np.abs(second.samples).max()) > 0.49

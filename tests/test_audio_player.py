@@ -84,3 +84,18 @@ def test_no_output_device_raises_one_sentence_and_seeking_still_works(monkeypatc
 def test_only_16k_audio() -> None:
     with pytest.raises(ValueError):
         Player(_ramp(1.0), rate=44_100)
+
+
+def test_a_speed_change_while_playing_never_replays_what_was_heard() -> None:
+    ramp = np.arange(RATE * 4, dtype=np.float32)  # each output sample tells which input it came from
+    p = Player(ramp)
+    p._playing = True  # as the device callback sees it, without a device
+    first = p.render(512)
+    time.sleep(0.016)  # half of that block has been heard
+    assert p.set_speed(1.0) == 1.0  # unchanged (Ctrl+0 at 1x): nothing restarts
+    second = p.render(512)
+    assert second[0] == first[-1] + 1
+    p.set_speed(1.5)  # a real change goes on from the first sample not yet handed out
+    assert p._pos == 1024
+    p.render(512)
+    assert p._pos >= 1024  # the stretcher reads onwards from there, nothing earlier

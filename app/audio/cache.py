@@ -85,13 +85,21 @@ def cache_paths(fingerprint: str, cache_dir: Path) -> tuple[Path, Path, Path]:
     return raw, cache_dir / f"{key}.json", _peaks_path(raw)
 
 
-def _valid_entry(raw: Path, sidecar: Path) -> int | None:
-    """The sample count of a complete, current entry; None when it must be (re)decoded."""
+def _valid_entry(raw: Path, sidecar: Path, media: Path | None = None) -> int | None:
+    """The sample count of a complete, current entry; None when it must be (re)decoded.
+
+    The fingerprint samples only parts of a file, so an entry made from this very path is also checked
+    against the file's modification time: a recording edited in place (same size) is decoded again.
+    A moved or copied recording (another path, same fingerprint) still uses the entry.
+    """
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
         n = int(meta["samples"])
         if meta.get("format_version") != FORMAT_VERSION or meta.get("sample_rate") != SAMPLE_RATE:
             return None
+        if media is not None and meta.get("source") == str(media) and "source_mtime_ns" in meta:
+            if int(meta["source_mtime_ns"]) != media.stat().st_mtime_ns:
+                return None
         if n <= 0 or raw.stat().st_size != 4 * n:
             return None
         return n
@@ -128,7 +136,7 @@ def _decode_into(media: Path, fingerprint: str, raw: Path, sidecar: Path, peaks:
     n = builder.n_samples
     builder.save(peaks, SAMPLE_RATE)
     meta = {"format_version": FORMAT_VERSION, "samples": n, "sample_rate": SAMPLE_RATE, "dtype": "float32",
-            "fingerprint": fingerprint, "source": str(media)}
+            "fingerprint": fingerprint, "source": str(media), "source_mtime_ns": media.stat().st_mtime_ns}
     _atomic_write_text(sidecar, json.dumps(meta, indent=1))
     return n
 
@@ -139,7 +147,7 @@ def load_audio(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] |
     folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     fingerprint = media_fingerprint(media)
     raw, sidecar, peaks = cache_paths(fingerprint, folder)
-    n = _valid_entry(raw, sidecar)
+    n = _valid_entry(raw, sidecar, media)
     if n is None:
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -145,7 +145,10 @@ class Player:
         """Set the playback speed (clamped to 0.5-2.0, pitch kept); returns the speed in effect."""
         speed = round(float(min(MAX_SPEED, max(MIN_SPEED, speed))), 2)
         with self._lock:
-            self._pos = self._position_samples()
+            if speed == self._speed:
+                return speed  # F4 at 2x, F3 at 0.5x: nothing to restart
+            # go on from the first sample not yet handed to the device, so nothing is heard twice
+            self._pos = min(self._n, self._pos + self._anchor_span)
             self._anchor_time = time.monotonic()
             self._anchor_span = 0
             self._speed = speed

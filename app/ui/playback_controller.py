@@ -149,7 +149,7 @@ class PlaybackController(QObject):
     def seek(self, ms: int) -> None:
         """Jump to `ms`; works without an output device (the clock moves, the views follow)."""
         if self.player is None:
-            self._emit_position(int(ms))
+            self._emit_position(max(0, int(ms)))
             return
         self.player.seek(ms)
         self._paused_by_user = False
