@@ -99,3 +99,22 @@ def test_a_speed_change_while_playing_never_replays_what_was_heard() -> None:
     assert p._pos == 1024
     p.render(512)
     assert p._pos >= 1024  # the stretcher reads onwards from there, nothing earlier
+
+
+@pytest.mark.parametrize(("speed_before", "change"), [(1.0, "seek"), (1.5, "seek"), (1.0, 1.5), (1.5, 1.0)])
+def test_a_seek_or_speed_change_while_playing_does_not_click(speed_before: float, change: object) -> None:
+    t = np.arange(RATE * 10) / RATE
+    x = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    largest_step = float(np.abs(np.diff(x)).max())  # what the sine itself does from one sample to the next
+    p = Player(x)
+    p.set_speed(speed_before)
+    p._playing = True  # as the device callback sees it, without a device
+    blocks = [p.render(512) for _ in range(4)]
+    if change == "seek":
+        p.seek(5000)
+    else:
+        p.set_speed(float(change))
+    blocks += [p.render(512) for _ in range(2)]
+    out = np.concatenate(blocks)
+    seam = 4 * 512
+    assert abs(out[seam] - out[seam - 1]) <= largest_step * 1.2

@@ -19,6 +19,7 @@ import numpy as np
 from app.audio.stretch import MAX_SPEED, MIN_SPEED, WsolaStretcher
 from app.core.errors import VerbatimError
 
+FADE_SAMPLES = 160  # 10 ms: a seek or a speed change crossfades instead of clicking
 RATE = 16_000
 BLOCK = 512  # 32 ms per callback
 
@@ -51,6 +52,7 @@ class Player:
         self._playing = False
         self._stream = None
         self._stretcher: WsolaStretcher | None = None
+        self._fade_from: WsolaStretcher | int | None = None  # the stream to fade out after a seek or speed change
         self._pos = 0  # input sample at the anchor time
         self._anchor_time = time.monotonic()
         self._anchor_span = 0  # input samples the current block covers (clamp for interpolation)
@@ -136,6 +138,7 @@ class Player:
         """Jump to `ms` (clamped to the recording); playing continues from there."""
         target = int(max(0, min(self._n, int(ms) * RATE // 1000)))
         with self._lock:
+            self._begin_fade()
             self._pos = target
             self._anchor_time = time.monotonic()
             self._anchor_span = 0
@@ -147,6 +150,7 @@ class Player:
         with self._lock:
             if speed == self._speed:
                 return speed  # F4 at 2x, F3 at 0.5x: nothing to restart
+            self._begin_fade()
             # go on from the first sample not yet handed to the device, so nothing is heard twice
             self._pos = min(self._n, self._pos + self._anchor_span)
             self._anchor_time = time.monotonic()
@@ -164,6 +168,12 @@ class Player:
 
     # -- audio thread ------------------------------------------------------------------------
 
+    def _begin_fade(self) -> None:
+        """Remember the stream that is playing, so the next block crossfades from it (no click)."""
+        if self._playing:
+            self._fade_from = self._stretcher if self._stretcher is not None else min(
+                self._n, self._pos + self._anchor_span)
+
     def render(self, frames: int) -> np.ndarray:
         """The next `frames` output samples from the current position, advancing it (the callback's work)."""
         with self._lock:
@@ -178,10 +188,27 @@ class Player:
                 chunk = self._x[start : start + frames]
                 block[: len(chunk)] = chunk
                 advance = len(chunk)
+            fade, self._fade_from = self._fade_from, None
+            if fade is not None:
+                block = self._crossfade(fade, block)
             self._pos = start
             self._anchor_span = max(0, advance)
             self._anchor_time = time.monotonic()
             return block * self._volume if self._volume != 1.0 else block
+
+    def _crossfade(self, old: WsolaStretcher | int, block: np.ndarray) -> np.ndarray:
+        """The first FADE_SAMPLES of `block` blended in from where the old stream would have gone on."""
+        n = min(len(block), FADE_SAMPLES)
+        if isinstance(old, WsolaStretcher):
+            before = old.read(n)
+        else:
+            before = np.zeros(n, dtype=np.float32)
+            seg = self._x[old : old + n]
+            before[: len(seg)] = seg
+        ramp = np.linspace(1.0, 0.0, n, dtype=np.float32)
+        block = np.array(block, dtype=np.float32)
+        block[:n] = before * ramp + block[:n] * (1.0 - ramp)
+        return block
 
     def _callback(self, outdata, frames, _time, _status) -> None:  # pragma: no cover - device thread
         import sounddevice as sd
