@@ -168,3 +168,18 @@ def test_a_damaged_journal_does_not_hide_a_good_one(qtbot, tmp_path, monkeypatch
     w2 = new_window(qtbot, tmp_path)
     assert w2.files.offer_orphan_recovery()
     assert [s.name for s in w2.project.transcript.speakers] == ["Mayor"]
+
+
+def test_opening_a_journal_file_opens_its_project_and_offers_the_recovery(qtbot, tmp_path, monkeypatch) -> None:
+    w1 = new_window(qtbot, tmp_path)
+    project = open_demo(qtbot, w1, tmp_path)
+    w1.speakers_panel.rename_speaker("S1", "Someone")
+    w1.files.write_journal()
+    w1.files.wait_for_journal()
+    journal = RecoveryJournal(project, None, tmp_path / "recovery").path
+    w1.shutdown()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    w2 = new_window(qtbot, tmp_path / "second")
+    open_and_wait(qtbot, w2, journal)  # e.g. double-clicked in a file manager
+    assert w2.project.path == project  # saving goes to the project, never into the journal
+    assert w2.project.transcript.speaker_name("S1") == "Someone" and w2.isWindowModified()

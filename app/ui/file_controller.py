@@ -29,7 +29,7 @@ AUTOSAVE_MS = 3000
 
 
 def is_project_file(path: Path) -> bool:
-    return path.suffix.lower() in (PROJECT_SUFFIX, ".json", ".recovery")
+    return path.suffix.lower() in (PROJECT_SUFFIX, ".json")
 
 
 class FileController(QObject):
@@ -81,6 +81,11 @@ class FileController(QObject):
         try:
             if not path.exists():
                 raise VerbatimError(f"{path} does not exist.")
+            if path.suffix.lower() == ".recovery":  # a journal: open what it belongs to, offering it
+                project = path.with_suffix("")
+                if project.is_file():
+                    return self.open_project(project)
+                return self._offer(RecoveryJournal.at(path))
             if is_project_file(path):
                 return self.open_project(path)
             return self.open_media(path)
