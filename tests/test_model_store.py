@@ -197,3 +197,15 @@ def test_a_stopped_copy_never_resumes_from_another_folder(store: ModelStore, sou
     weights.write_bytes(bytes(data))
     folder = store.download("2b", None, CancelToken(), source=other)
     assert _digests(folder) == _digests(other)
+
+
+def test_choosing_a_local_folder_keeps_the_rest_of_the_settings_file(store: ModelStore, source: Path) -> None:
+    store.config_path.parent.mkdir(parents=True, exist_ok=True)
+    store.config_path.write_text(json.dumps({"from_a_newer_version": {"x": 1}}), encoding="utf-8")
+    store.set_local_folder("2b", source)
+    data = json.loads(store.config_path.read_text(encoding="utf-8"))
+    assert data["from_a_newer_version"] == {"x": 1} and data["local_folders"] == {"2b": str(source.resolve())}
+    store.config_path.write_text("{ damaged", encoding="utf-8")
+    with pytest.raises(ModelError, match="damaged"):
+        store.set_local_folder("2b", None)
+    assert store.config_path.read_text(encoding="utf-8") == "{ damaged"  # left for the person to look at

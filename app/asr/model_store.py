@@ -144,7 +144,15 @@ class ModelStore:
             check_model_folder(Path(folder), expected_family=spec.family)
             folders[spec.key] = Path(folder).resolve()
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"local_folders": {k: str(v) for k, v in sorted(folders.items())}}
+        try:  # keep whatever else the file holds (a newer Verbatim may keep more there)
+            data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError):
+            raise ModelError(f"{self.config_path} is damaged; move it away and choose the folder again.") from None
+        if not isinstance(data, dict):
+            raise ModelError(f"{self.config_path} is damaged; move it away and choose the folder again.")
+        data["local_folders"] = {k: str(v) for k, v in sorted(folders.items())}
         tmp = self.config_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, self.config_path)
