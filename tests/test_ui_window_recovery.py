@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -112,20 +114,23 @@ def test_the_journal_is_written_off_the_gui_thread_from_a_snapshot(qtbot, tmp_pa
     assert load_project(project).transcript.speaker_name("S1") == "Interviewer"  # the project is untouched
 
 
-def test_opening_a_recording_offers_the_unsaved_work_a_crash_left_on_it(qtbot, tmp_path, monkeypatch) -> None:
-    import shutil
-    from pathlib import Path
-
-    from ui_window_support import open_and_wait
-
+def _crash_on_a_new_recording(qtbot, tmp_path) -> tuple[Path, Path]:
+    """Open a recording (no project yet), add a speaker, let the journal be written, then 'crash'.
+    Returns the recording and its journal."""
     media = tmp_path / "call.wav"
     shutil.copy(Path(__file__).parents[1] / "resources" / "demo" / "demo.wav", media)
-    w1 = new_window(qtbot, tmp_path)
-    open_and_wait(qtbot, w1, media)
-    w1.speakers_panel.add_speaker("Mayor")
-    w1.files.write_journal()
-    w1.files.wait_for_journal()
-    w1.shutdown()  # crash: never saved
+    w = new_window(qtbot, tmp_path)
+    open_and_wait(qtbot, w, media)
+    w.speakers_panel.add_speaker("Mayor")
+    w.files.write_journal()
+    w.files.wait_for_journal()
+    journal = w.files.journal.path
+    w.shutdown()  # never saved
+    return media, journal
+
+
+def test_opening_a_recording_offers_the_unsaved_work_a_crash_left_on_it(qtbot, tmp_path, monkeypatch) -> None:
+    media, _journal = _crash_on_a_new_recording(qtbot, tmp_path)
     asked: list[str] = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or QMessageBox.StandardButton.Yes)
     w2 = new_window(qtbot, tmp_path)  # same recovery folder
@@ -146,21 +151,7 @@ def test_undoing_back_to_the_saved_state_discards_the_journal(qtbot, tmp_path) -
 
 
 def test_a_damaged_journal_does_not_hide_a_good_one(qtbot, tmp_path, monkeypatch) -> None:
-    import os
-    import shutil
-    from pathlib import Path
-
-    from ui_window_support import open_and_wait
-
-    media = tmp_path / "call.wav"
-    shutil.copy(Path(__file__).parents[1] / "resources" / "demo" / "demo.wav", media)
-    w1 = new_window(qtbot, tmp_path)
-    open_and_wait(qtbot, w1, media)
-    w1.speakers_panel.add_speaker("Mayor")
-    w1.files.write_journal()
-    w1.files.wait_for_journal()
-    good = w1.files.journal.path
-    w1.shutdown()
+    _media, good = _crash_on_a_new_recording(qtbot, tmp_path)
     bad = good.parent / ("sha256-damaged" + good.name[good.name.index("."):])
     bad.write_text('{"app": "verbatim", "schema_version": 1, "words": [', encoding="utf-8")
     os.utime(bad, (good.stat().st_mtime + 60, good.stat().st_mtime + 60))  # the newest
