@@ -102,6 +102,13 @@ def test_hub_layout_loads_and_gives_the_same_ids(hub_folder: Path) -> None:
     waves = [sf.read(FIXTURE / f"input_{i}.wav", dtype="float32")[0] for i in range(3)]
     expected = [s["result"]["final_prediction_ids"] for s in EXPECTED["single"]]
     assert hub_model.decode_ids(waves) == expected == native_model.decode_ids(waves)
+    for wave, exp in zip(waves, EXPECTED["single"]):  # each alone, 2 editing steps
+        res = hub_model.run([wave], num_editing_steps=2)[0]
+        assert res.draft == exp["result"]["ctc_hypothesis_ids"]
+        assert res.steps == [exp["result"]["final_prediction_ids"], exp["result"]["two_step"]["final_prediction_ids"]]
+    batch = hub_model.run(waves, num_editing_steps=2, isolate=False)  # the reference's padded batch
+    for res, exp in zip(batch, EXPECTED["batch"]["samples"]):
+        assert res.steps == [exp["final_prediction_ids"], exp["two_step"]["final_prediction_ids"]]
 
 
 def test_hub_projector_norms_are_applied(hub_folder: Path, tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ class NarConfig:
     projector: ProjectorConfig = field(default_factory=ProjectorConfig)
     text: TextConfig = field(default_factory=TextConfig)
     blank_token_id: int = 100257
-    min_edit_sequence_length: int | None = None
+    min_edit_sequence_length: int = 8  # the remote code pads the slots to at least this (the native config drops it)
     layout: str = "native"
 
     @property
@@ -161,7 +161,7 @@ def config_from_dict(raw: dict[str, Any]) -> NarConfig:
     if blank is None:
         blank = enc_raw.get("blank_token_id", text_raw.get("eos_token_id", 100257))
     min_len = raw.get("min_edit_sequence_length") if hub else None
-    return NarConfig(encoder, projector, text, int(blank), int(min_len) if min_len else None, "hub" if hub else "native")
+    return NarConfig(encoder, projector, text, int(blank), int(min_len) if min_len else 8, "hub" if hub else "native")
 
 
 def load_config(folder: Path) -> NarConfig:
