@@ -12,8 +12,6 @@ zero-padded to the longest before the transform, so padding leaks into the last 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
@@ -40,7 +38,8 @@ def mel_bank(device: torch.device | str = "cpu") -> torch.Tensor:
     if key not in _MEL_BANKS:
         n_freqs = N_FFT // 2 + 1
         freqs = torch.linspace(0, SAMPLE_RATE // 2, n_freqs, dtype=torch.float64)
-        m_pts = torch.linspace(float(_hz_to_mel(0.0)), float(_hz_to_mel(SAMPLE_RATE / 2)), N_MELS + 2, dtype=torch.float64)
+        top = float(_hz_to_mel(SAMPLE_RATE / 2))
+        m_pts = torch.linspace(float(_hz_to_mel(0.0)), top, N_MELS + 2, dtype=torch.float64)
         f_pts = _mel_to_hz(m_pts)
         f_diff = f_pts[1:] - f_pts[:-1]
         slopes = f_pts.unsqueeze(0) - freqs.unsqueeze(1)

@@ -6,9 +6,9 @@ input's token ids, exactly what that input gives alone whatever else is in the b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -71,7 +71,8 @@ class NarModel(nn.Module):
         enc = cfg.encoder
         self.encoder = NarEncoder(enc)
         self.out_bpe = nn.Linear(enc.hidden_dim, enc.vocabulary_size)
-        self.projector = NarProjector(cfg.projector, enc.hidden_dim, len(enc.cat_hidden_layers) + 1, cfg.text.hidden_size)
+        chunks = len(enc.cat_hidden_layers) + 1
+        self.projector = NarProjector(cfg.projector, enc.hidden_dim, chunks, cfg.text.hidden_size)
         self.language_model = NarEditor(cfg.text)
         self.attention_backend = "sdpa"
         self.num_editing_steps = 1
@@ -121,13 +122,13 @@ class NarModel(nn.Module):
         slot_ids = torch.tensor([t for s in slots for t in s], device=self.device)
         slot_embeds = lm.embed_tokens(slot_ids).split([len(s) for s in slots])
         pieces: list[torch.Tensor] = []
-        for a, e in zip(audio, slot_embeds):
+        for a, e in zip(audio, slot_embeds, strict=True):
             pieces += [a.to(e.dtype), e]
-        packing = Packing([a.shape[0] + len(s) for a, s in zip(audio, slots)], self.attention_backend)
+        packing = Packing([a.shape[0] + len(s) for a, s in zip(audio, slots, strict=True)], self.attention_backend)
         hidden = lm(torch.cat(pieces).unsqueeze(0), packing)[0]
         rows = torch.cat([
             torch.arange(st + a.shape[0], st + a.shape[0] + len(s), device=self.device)
-            for st, a, s in zip(packing.starts, audio, slots)
+            for st, a, s in zip(packing.starts, audio, slots, strict=True)
         ])
         logits = lm.logits(hidden[rows])
         return list(logits.split([len(s) for s in slots]))
@@ -135,7 +136,7 @@ class NarModel(nn.Module):
     # -- whole runs -------------------------------------------------------------------------------
 
     def bpe_logits(self, enc: EncoderOutput, index: int) -> torch.Tensor:
-        """[valid windows, vocabulary] BPE CTC logits of one input of the batch (float32 pooling, head in model dtype)."""
+        """[valid windows, vocabulary] BPE CTC logits of one input (pooled in float32, head in the model's dtype)."""
         return self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]].to(self.dtype))
 
     def _ctc_columns(self, enc: EncoderOutput, index: int, lse: torch.Tensor, columns: list[int]) -> np.ndarray:
