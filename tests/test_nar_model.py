@@ -44,7 +44,7 @@ def singles(model: NarModel, waves: list[np.ndarray]):
 
 
 def test_features_match_reference(waves: list[np.ndarray]) -> None:
-    for wave, exp in zip(waves, SINGLE):
+    for wave, exp in zip(waves, SINGLE, strict=True):
         f = log_mel_single(wave).double()
         ref = exp["features"]
         assert f.shape[0] == ref["valid_frames"] == encoder_frames(len(wave))
@@ -65,7 +65,7 @@ def test_features_match_reference(waves: list[np.ndarray]) -> None:
 
 def test_encoder_and_bpe_head_match_reference(model: NarModel, waves: list[np.ndarray]) -> None:
     with torch.inference_mode():
-        for wave, exp in zip(waves, SINGLE):
+        for wave, exp in zip(waves, SINGLE, strict=True):
             enc = model.encode([wave])
             hidden = enc.concat_hidden[0].double()
             ref = exp["encoder_concat_hidden_valid"]
@@ -107,7 +107,7 @@ def _check_record(res, exp) -> None:
 
 
 def test_single_inputs_reproduce_reference_ids_and_logits(singles) -> None:
-    for res, exp in zip(singles, SINGLE):
+    for res, exp in zip(singles, SINGLE, strict=True):
         _check_record(res, exp)
 
 
@@ -125,7 +125,7 @@ def test_reference_batch_is_reproduced_with_its_padding(model: NarModel, waves) 
     assert recorded["order"] == [0, 1, 2]
     assert [r.audio_embeds.shape[0] for r in batch] == recorded["packed"]["audio_tokens_per_sample"]
     assert [r.logits[0].shape[0] for r in batch] == recorded["packed"]["seq_lengths"]
-    for res, exp in zip(batch, recorded["samples"]):
+    for res, exp in zip(batch, recorded["samples"], strict=True):
         _check_record(res, exp)
     with torch.inference_mode():
         enc = model.encode(waves, isolate=False)
@@ -139,7 +139,7 @@ def test_reference_batch_is_reproduced_with_its_padding(model: NarModel, waves) 
 
 def test_batch_gives_exactly_what_each_input_gives_alone(model: NarModel, waves, singles) -> None:
     batch = model.run(waves, num_editing_steps=2, keep_details=True)
-    for got, alone, exp in zip(batch, singles, SINGLE):
+    for got, alone, exp in zip(batch, singles, SINGLE, strict=True):
         assert got.draft == alone.draft == exp["ctc_hypothesis_ids"]
         assert got.steps == alone.steps == [exp["final_prediction_ids"], exp["two_step"]["final_prediction_ids"]]
         torch.testing.assert_close(got.logits[0], alone.logits[0], atol=1e-5, rtol=1e-5)
@@ -147,7 +147,8 @@ def test_batch_gives_exactly_what_each_input_gives_alone(model: NarModel, waves,
         np.testing.assert_allclose(got.ctc_log_probs, alone.ctc_log_probs, atol=1e-5)
     # one editing step (the default), and order and repetition do not matter either
     again = model.decode_ids([waves[2], waves[0], waves[2]])
-    assert again == [SINGLE[2]["final_prediction_ids"], SINGLE[0]["final_prediction_ids"], SINGLE[2]["final_prediction_ids"]]
+    ids = [s["final_prediction_ids"] for s in SINGLE]
+    assert again == [ids[2], ids[0], ids[2]]
 
 
 def test_reference_batch_padding_differs_but_ours_does_not(model: NarModel, waves) -> None:
