@@ -50,7 +50,9 @@ def test_granite_translation_with_keywords_uses_the_cards_prompt(two_b) -> None:
     prompt = render_prompt(two_b, "granite", instruction("granite", "translate", "fr", ["Jane  Doe", "NATO"]))
     assert prompt == "USER: <|audio|>translate the speech to French. Keywords: Jane Doe, NATO\n ASSISTANT:"
     plain = render_prompt(two_b, "granite", instruction("granite", "translate", "en"))
-    assert plain == "USER: <|audio|>translate the speech to English with proper punctuation and capitalization.\n ASSISTANT:"
+    assert plain == (
+        "USER: <|audio|>translate the speech to English with proper punctuation and capitalization.\n ASSISTANT:"
+    )
     asr = render_prompt(two_b, "granite", instruction("granite", "punctuated", keywords=["Reuters"]))
     assert asr == "USER: <|audio|>transcribe the speech to text. Keywords: Reuters\n ASSISTANT:"
 

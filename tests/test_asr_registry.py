@@ -119,7 +119,8 @@ def test_not_downloaded_gives_one_sentence(empty_cache) -> None:
     with pytest.raises(ModelError) as err:
         resolve_model("2b")
     assert str(err.value) == (
-        "granite-speech-4.1-2b is not downloaded; run `verbatim models download 2b` or pass a local folder with --model."
+        "granite-speech-4.1-2b is not downloaded; run `verbatim models download 2b` "
+        "or pass a local folder with --model."
     )
     assert resolve_model("plus", must_exist=False) == (MODELS["plus"], None)
 

@@ -9,7 +9,8 @@ role format and is given its fixed system message), and a hand-built wrapper mak
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app.core.errors import ModelError
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from app.asr.engine import Capabilities
 from app.core.errors import ModelError
@@ -66,7 +66,8 @@ class ModelSpec:
 
 def _spec(key: str, name: str, revision: str | None, family: str, caps: Capabilities,
           pieces: dict[str, float], size: str, description: str) -> ModelSpec:
-    return ModelSpec(key, f"ibm-granite/{name}", revision, family, caps, MappingProxyType(pieces), name, size, description)
+    hub_id = f"ibm-granite/{name}"
+    return ModelSpec(key, hub_id, revision, family, caps, MappingProxyType(pieces), name, size, description)
 
 
 MODELS: Mapping[str, ModelSpec] = MappingProxyType({
