@@ -204,10 +204,12 @@ def out_of_memory_message(folder: Path, device: torch.device, dtype: torch.dtype
             f"{need / 1e9:.1f} GB in {dtype_name}{free}; {advice}.")
 
 
-def _restore_buffers(model: torch.nn.Module, device: torch.device) -> None:
-    """Create on `device` the non-persistent buffers that the meta-device build left without data."""
+def _restore_buffers(model: torch.nn.Module, device: torch.device | None = None) -> None:
+    """Create on `device` (default: the parameters' device) the non-persistent buffers a meta build left empty."""
     from app.asr.nar.editor import NarEditor
     from app.asr.nar.encoder import BlockAttention
+
+    device = device or next(model.parameters()).device
 
     for m in model.modules():
         if isinstance(m, BlockAttention):
