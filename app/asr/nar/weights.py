@@ -102,15 +102,6 @@ def index_checkpoint(folder: Path, hub: bool) -> dict[str, tuple[Path, str]]:
     return index
 
 
-def read_state_dict(folder: Path, hub: bool) -> dict[str, torch.Tensor]:
-    """All tensors of the folder (as stored, on the CPU), named as this implementation's modules name them."""
-    state: dict[str, torch.Tensor] = {}
-    for name, (shard, key) in index_checkpoint(folder, hub).items():
-        with safe_open(str(shard), framework="pt") as f:
-            state[name] = f.get_tensor(key)
-    return state
-
-
 def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, attention: str) -> NarModel:
     """Build a NarModel from `folder` with its weights (strictly: nothing missing, nothing unknown).
 
@@ -138,13 +129,19 @@ def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, 
     if lm_head is not None and not _same_tensor(lm_head, index["language_model.embed_tokens.weight"]):
         raise ModelError("The checkpoint's lm_head is not tied to its embeddings, which this NAR model requires.")
     dtype = dtype or (torch.bfloat16 if device.type == "cuda" else torch.float32)
+    out_of_memory = False
     try:
         state = _materialise(expected, index, device, dtype)
         model.load_state_dict(state, strict=True, assign=True)
         del state
         _restore_buffers(model, device)
     except torch.OutOfMemoryError:
-        raise ModelError(out_of_memory_message(folder, device, dtype, expected)) from None
+        out_of_memory = True  # raised below, once this frame's half-loaded tensors are released
+    if out_of_memory:
+        del model
+        if device.type == "cuda" and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise ModelError(out_of_memory_message(folder, device, dtype, expected))
     model.requires_grad_(False)
     model.eval()
     model.set_attention_backend(attention)
