@@ -15,13 +15,19 @@ from tests.tiny_models import shared_tiny
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-def fake_hub_cache(root: Path, hub_id: str, source: Path) -> Path:
-    """Lay out `source` in `root` the way huggingface_hub's cache stores a downloaded snapshot."""
+def fake_hub_cache(root: Path, hub_id: str, source: Path, commit: str | None = None) -> Path:
+    """Lay out `source` in `root` the way huggingface_hub's cache stores a downloaded snapshot.
+
+    By default the snapshot is the model's pinned commit (what `verbatim models download` fetches);
+    `refs/main` points at it too, as after a download of `main` at that commit.
+    """
+    spec = find_spec(hub_id)
+    commit = commit or (spec.revision if spec is not None and spec.revision else FAKE_COMMIT)
     repo = root / ("models--" + hub_id.replace("/", "--"))
-    snap = repo / "snapshots" / FAKE_COMMIT
+    snap = repo / "snapshots" / commit
     shutil.copytree(source, snap)
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(FAKE_COMMIT)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
     return snap
 
 
@@ -45,7 +51,7 @@ def test_known_models_and_their_capabilities() -> None:
     assert set(MODELS) == {"2b", "plus", "nar", "4.0-1b"}
     for key, spec in MODELS.items():
         assert spec.key == key and spec.hub_id == f"ibm-granite/{spec.name}"
-        assert spec.revision is None or len(spec.revision) == 40
+        assert spec.revision is not None and len(spec.revision) == 40
     two, plus, nar = MODELS["2b"], MODELS["plus"], MODELS["nar"]
     assert two.family == "granite" and plus.family == "plus" and nar.family == "nar"
     assert two.capabilities.punctuation and two.capabilities.translation_to_english
@@ -57,6 +63,28 @@ def test_known_models_and_their_capabilities() -> None:
     assert plus.max_piece_s["timestamps"] <= 300 and plus.max_piece_s["speakers"] <= 540
     assert nar.max_piece_s["transcribe"] == 30.0
     assert find_spec("granite-speech-4.1-2b-plus") is plus and find_spec("IBM-Granite/granite-speech-4.1-2b") is two
+
+
+def test_every_model_is_pinned_to_the_validated_commit() -> None:
+    """The commits transcribe.cpp ported and validated against the reference (GRANITE.md); never None."""
+    pins = {key: spec.revision for key, spec in MODELS.items()}
+    assert pins == {
+        "2b": "8f4bb5f31ae98971bd218169f00065a041d20058",
+        "plus": "edd3bf54fbb06d8e263aa0c1939321d67b073f86",
+        "nar": "99a4df9007ac5682f9daa093fb7008ff606e9a5d",
+        "4.0-1b": "bd87ab862416353633ea431fe49b1614003623c5",
+    }
+    assert all(isinstance(pin, str) and int(pin, 16) >= 0 for pin in pins.values())
+
+
+def test_a_cached_snapshot_of_another_commit_is_not_used(empty_cache, tmp_path_factory) -> None:
+    """Only the pinned commit counts: a newer `main` in the cache is not the model the app was validated with."""
+    fake_hub_cache(empty_cache, MODELS["2b"].hub_id, shared_tiny(tmp_path_factory, "granite"), commit=FAKE_COMMIT)
+    assert cached_folder(MODELS["2b"]) is None
+    with pytest.raises(ModelError, match="not downloaded"):
+        resolve_model("2b")
+    snap = fake_hub_cache(empty_cache, MODELS["2b"].hub_id, shared_tiny(tmp_path_factory, "granite"))
+    assert snap.name == MODELS["2b"].revision and cached_folder(MODELS["2b"]) == snap
 
 
 def test_local_folders_get_their_family(tmp_path_factory) -> None:
@@ -91,7 +119,8 @@ def test_not_downloaded_gives_one_sentence(empty_cache) -> None:
     with pytest.raises(ModelError) as err:
         resolve_model("2b")
     assert str(err.value) == (
-        "granite-speech-4.1-2b is not downloaded; run `verbatim models download 2b` or pass a local folder with --model."
+        "granite-speech-4.1-2b is not downloaded; run `verbatim models download 2b` "
+        "or pass a local folder with --model."
     )
     assert resolve_model("plus", must_exist=False) == (MODELS["plus"], None)
 

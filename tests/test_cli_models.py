@@ -28,6 +28,11 @@ def test_list_offline_with_an_empty_cache(tmp_path) -> None:
         assert f"{spec.key:7} {spec.hub_id}" in proc.stdout
     assert proc.stdout.count("downloaded: no") == len(MODELS)
     assert "word timestamps; speakers" in proc.stdout
+    # each model's pinned commit, in full, so it can be checked against the Hub
+    assert "unpinned" not in proc.stdout
+    assert "granite-speech-4.1-2b-nar  (~4.7 GB, revision 99a4df9007ac5682f9daa093fb7008ff606e9a5d)" in proc.stdout
+    for spec in MODELS.values():
+        assert f"revision {spec.revision})" in proc.stdout
 
 
 def test_download_offline_is_one_line_and_exit_1(tmp_path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer, install_tiny_tokenizer
 
 from app.asr.engine import CancelToken, TranscribeOptions, collect
 from app.asr.nar import load_nar
@@ -14,7 +15,6 @@ from app.asr.nar.engine import NarEngine, group_words
 from app.asr.segmentation import plan_pieces
 from app.core.document import TimingSource
 from app.core.errors import ModelError
-from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer, install_tiny_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +47,11 @@ def test_words_come_from_the_model_ids_of_each_piece(engine: NarEngine, recordin
     assert progress[-1].pieces_done == len(pieces) and progress[-1].fraction == pytest.approx(1.0)
     words = [w for u in updates for w in u.words]
     expected: list[str] = []
-    for piece, ids in zip(pieces, engine.model.decode_ids([recording[p.start : p.end] for p in pieces])):
+    for ids in engine.model.decode_ids([recording[p.start : p.end] for p in pieces]):
         expected += [t for t, _ in group_words(engine.tokenizer, ids)]
     assert [w.text for w in words] == expected and words
     duration_ms = len(recording) * 1000 // 16000
-    for a, b in zip(words, words[1:]):
+    for a, b in zip(words, words[1:], strict=False):
         assert a.start_ms <= a.end_ms <= b.start_ms
     assert all(0 <= w.start_ms <= w.end_ms <= duration_ms for w in words)
     assert all(w.source in (TimingSource.ALIGNED, TimingSource.INTERPOLATED) for w in words)

@@ -40,7 +40,8 @@ def build_tiny_tokenizer() -> PreTrainedTokenizerFast:
     data["model"]["vocab"]["<pad>"] = PAD
     data["model"]["vocab"]["<|endoftext|>"] = EOS
     data["added_tokens"] = [
-        {"id": i, "content": c, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+        {"id": i, "content": c, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+         "special": True}
         for i, c in ((PAD, "<pad>"), (EOS, "<|endoftext|>"))
     ]
     fast = Tokenizer.from_str(json.dumps(data))

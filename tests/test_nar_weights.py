@@ -75,7 +75,8 @@ def hub_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for i in range(chunks):  # the identity LayerNorms the Hub layout stores and the native one drops
         hub[f"projector.layer_norms.{i}.weight"] = torch.ones(hidden, dtype=torch.float16)
         hub[f"projector.layer_norms.{i}.bias"] = torch.zeros(hidden, dtype=torch.float16)
-    for name in ["projector.out_norm"] + [f"projector.qformer.layers.{l}.{n}" for l in range(2) for n in ("attn_norm", "mlp_norm")]:
+    qformer_norms = [f"projector.qformer.layers.{k}.{n}" for k in range(2) for n in ("attn_norm", "mlp_norm")]
+    for name in ["projector.out_norm", *qformer_norms]:
         hub[f"{name}.weight"] = torch.ones(q_hidden, dtype=torch.float16)
         hub[f"{name}.bias"] = torch.zeros(q_hidden, dtype=torch.float16)
     hub["language_model.lm_head.weight"] = native["model.language_model.embed_tokens.weight"].clone()
@@ -97,11 +98,19 @@ def test_hub_layout_loads_and_gives_the_same_ids(hub_folder: Path) -> None:
     assert cfg.encoder.cat_hidden_layers == (1, 2, 3) and cfg.encoder.vocabulary_size == 97
     native_model = load_nar(FIXTURE)
     hub_model = load_nar(hub_folder)
-    for (ka, va), (kb, vb) in zip(sorted(native_model.state_dict().items()), sorted(hub_model.state_dict().items())):
+    pairs = zip(sorted(native_model.state_dict().items()), sorted(hub_model.state_dict().items()), strict=True)
+    for (ka, va), (kb, vb) in pairs:
         assert ka == kb and torch.equal(va, vb)
     waves = [sf.read(FIXTURE / f"input_{i}.wav", dtype="float32")[0] for i in range(3)]
     expected = [s["result"]["final_prediction_ids"] for s in EXPECTED["single"]]
     assert hub_model.decode_ids(waves) == expected == native_model.decode_ids(waves)
+    for wave, exp in zip(waves, EXPECTED["single"], strict=True):  # each alone, 2 editing steps
+        res = hub_model.run([wave], num_editing_steps=2)[0]
+        assert res.draft == exp["result"]["ctc_hypothesis_ids"]
+        assert res.steps == [exp["result"]["final_prediction_ids"], exp["result"]["two_step"]["final_prediction_ids"]]
+    batch = hub_model.run(waves, num_editing_steps=2, isolate=False)  # the reference's padded batch
+    for res, exp in zip(batch, EXPECTED["batch"]["samples"], strict=True):
+        assert res.steps == [exp["final_prediction_ids"], exp["two_step"]["final_prediction_ids"]]
 
 
 def test_hub_projector_norms_are_applied(hub_folder: Path, tmp_path: Path) -> None:

@@ -23,27 +23,12 @@ MARKER = ".tiny_model_done"
 
 SPECIAL_TOKENS = ["<|end_of_text|>", "<|pad|>", "<|start_of_role|>", "<|end_of_role|>", "<|audio|>"]
 
-# Mirrors the Granite chat format: each message is `<|start_of_role|>ROLE<|end_of_role|>TEXT<|end_of_text|>`
-# and the generation prompt opens the assistant role. The 2b template has no default system message.
-GRANITE_CHAT_TEMPLATE = (
-    "{%- for message in messages %}"
-    "{{- '<|start_of_role|>' + message['role'] + '<|end_of_role|>' + message['content'] + '<|end_of_text|>\n' }}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|start_of_role|>assistant<|end_of_role|>' }}{%- endif %}"
-)
-
-# The plus template honours a system message and `prefix_text` (the model continues after that text).
-PLUS_CHAT_TEMPLATE = (
-    "{%- if messages[0]['role'] == 'system' %}"
-    "{{- '<|start_of_role|>system<|end_of_role|>' + messages[0]['content'] + '<|end_of_text|>\n' }}"
-    "{%- set loop_messages = messages[1:] %}"
-    "{%- else %}{%- set loop_messages = messages %}{%- endif %}"
-    "{%- for message in loop_messages %}"
-    "{{- '<|start_of_role|>' + message['role'] + '<|end_of_role|>' + message['content'] + '<|end_of_text|>\n' }}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|start_of_role|>assistant<|end_of_role|>' }}"
-    "{%- if prefix_text is defined and prefix_text %}{{- prefix_text }}{%- endif %}{%- endif %}"
-)
+# The chat templates of the real checkpoints (tests/data/chat_templates/README.md says where each comes from):
+# 4.1-2b renders `USER: <content>\n ASSISTANT:`; plus is the Granite 4.0 role format with a default system
+# message and the `prefix_text` hook (the model continues after that text).
+_TEMPLATES = Path(__file__).parent / "data" / "chat_templates"
+GRANITE_CHAT_TEMPLATE = (_TEMPLATES / "granite-speech-4.1-2b.jinja").read_text(encoding="utf-8")
+PLUS_CHAT_TEMPLATE = (_TEMPLATES / "granite-speech-4.1-2b-plus.jinja").read_text(encoding="utf-8")
 
 _CORPUS = [
     "transcribe the speech with proper punctuation and capitalization.",

@@ -3,12 +3,14 @@
 Families: "granite" (4.1-2b and 4.0-1b: no space after `<|audio|>`) and "plus" (4.1-2b-plus: a space
 after `<|audio|>` and a fixed system message). Kinds: "punctuated", "raw", "translate", "speakers",
 "timestamps". The text always goes through the tokenizer's own chat template: the two families ship
-different templates, and a hand-built wrapper makes the plus model loop.
+different templates (4.1-2b and 4.0-1b render `USER: <|audio|>...\n ASSISTANT:`; plus uses the Granite 4.0
+role format and is given its fixed system message), and a hand-built wrapper makes the plus model loop.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app.core.errors import ModelError
 
@@ -37,6 +39,7 @@ _GRANITE = {
     "raw": "can you transcribe the speech into a written format?",
     "keywords": "transcribe the speech to text.",
     "translate": "translate the speech to {language} with proper punctuation and capitalization.",
+    "translate_keywords": "translate the speech to {language}",  # the card's keyword form: ". Keywords: ..." follows
 }
 
 _PLUS = {
@@ -57,15 +60,25 @@ def _keyword_list(keywords: Sequence[str]) -> str:
     return ", ".join(k for k in cleaned if k)
 
 
+def with_keywords(text: str, words: str) -> str:
+    """`text` followed by ` Keywords: a, b`; an instruction that ends without punctuation gets `. Keywords:`."""
+    if not words:
+        return text
+    joint = " " if text.rstrip()[-1:] in (".", "?", "!", ":") else ". "
+    return f"{text.rstrip()}{joint}Keywords: {words}"
+
+
 def instruction(
     family: str, kind: str, target_language: str | None = None, keywords: Sequence[str] = ()
 ) -> str:
     """The user-turn text (with its `<|audio|>` placeholder) for one task of one model family.
 
     granite: "punctuated" and "raw" ASR, "translate" (to `target_language`, default English); with
-    keywords, ASR uses the keyword instruction `transcribe the speech to text. Keywords: a, b`.
+    keywords, ASR uses the keyword instruction `transcribe the speech to text. Keywords: a, b` and
+    translation the card's `translate the speech to <Language>. Keywords: a, b`.
     plus: "raw" (also accepted as "punctuated": plus never punctuates), "speakers", "timestamps";
-    keywords are appended as ` Keywords: a, b`.
+    keywords are appended as ` Keywords: a, b`, after a full stop where the instruction has none
+    (the timestamps instruction ends with an example, `... world [T:82]`).
     """
     words = _keyword_list(keywords)
     if family == "granite":
@@ -73,18 +86,20 @@ def instruction(
             code = target_language or "en"
             if code not in LANGUAGE_NAMES:
                 raise ModelError(f"Unknown translation target '{code}'; use one of {', '.join(LANGUAGE_NAMES)}.")
-            return AUDIO_TOKEN + _GRANITE["translate"].format(language=LANGUAGE_NAMES[code])
+            template = _GRANITE["translate_keywords" if words else "translate"]
+            return with_keywords(AUDIO_TOKEN + template.format(language=LANGUAGE_NAMES[code]), words)
         if kind not in ("punctuated", "raw"):
             raise ModelError(f"granite-speech-4.1-2b cannot do '{kind}'; it transcribes and translates.")
         if words:
-            return f"{AUDIO_TOKEN}{_GRANITE['keywords']} Keywords: {words}"
+            return with_keywords(AUDIO_TOKEN + _GRANITE["keywords"], words)
         return AUDIO_TOKEN + _GRANITE[kind]
     if family == "plus":
         key = "raw" if kind == "punctuated" else kind
         if key not in _PLUS:
-            raise ModelError(f"granite-speech-4.1-2b-plus cannot do '{kind}'; it transcribes, labels speakers and times words.")
-        text = f"{AUDIO_TOKEN} {_PLUS[key]}"
-        return f"{text} Keywords: {words}" if words else text
+            raise ModelError(
+                f"granite-speech-4.1-2b-plus cannot do '{kind}'; it transcribes, labels speakers and times words."
+            )
+        return with_keywords(f"{AUDIO_TOKEN} {_PLUS[key]}", words)
     raise ModelError(f"Model family '{family}' takes no text prompt.")
 
 
@@ -99,9 +114,13 @@ def chat_messages(family: str, instruction_text: str) -> list[dict[str, str]]:
 def render_prompt(tokenizer: Any, family: str, instruction_text: str, prefix_text: str | None = None) -> str:
     """The full prompt string from the tokenizer's chat template, ending with the assistant's turn.
 
-    `prefix_text` (plus) makes the model continue after that text.
+    `prefix_text` makes the model continue after that text: the plus template places it after the
+    assistant marker itself; a template without that hook (4.1-2b's) gets it appended, so it is never lost.
     """
     extra = {"prefix_text": prefix_text} if prefix_text else {}
-    return tokenizer.apply_chat_template(
+    text = str(tokenizer.apply_chat_template(
         chat_messages(family, instruction_text), tokenize=False, add_generation_prompt=True, **extra
-    )
+    ))
+    if prefix_text and not text.endswith(prefix_text):
+        text += prefix_text
+    return text

@@ -11,22 +11,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from app.asr.engine import Capabilities
 from app.core.errors import ModelError
 
-# Pinned Hub revisions. The Hub cannot be reached from the machine this was written on and no public
-# source available here states the commit hashes of these repositories, so no hash could be verified.
-# None means "the revision the cache's `main` ref points at", i.e. NOT pinned; replace each None with the
-# 40-hex commit of the checkpoint the app is validated against (`verbatim models list` shows what is cached).
-REVISION_4_1_2B: str | None = None
-REVISION_4_1_2B_PLUS: str | None = None
-REVISION_4_1_2B_NAR: str | None = None
-REVISION_4_0_1B: str | None = None
+# Pinned Hub revisions: the commits that transcribe.cpp ported and validated tensor by tensor against the
+# reference implementations (the NAR one is also the revision the Open ASR leaderboard's NAR jobs use).
+# Downloads and cache look-ups ask for exactly these; a newer upload is not used until it is pinned here.
+REVISION_4_1_2B = "8f4bb5f31ae98971bd218169f00065a041d20058"
+REVISION_4_1_2B_PLUS = "edd3bf54fbb06d8e263aa0c1939321d67b073f86"
+REVISION_4_1_2B_NAR = "99a4df9007ac5682f9daa093fb7008ff606e9a5d"
+REVISION_4_0_1B = "bd87ab862416353633ea431fe49b1614003623c5"
 
 # Files a download fetches: weights in safetensors only, configs, tokenizer, chat template, docs.
 DOWNLOAD_PATTERNS = ("*.safetensors", "*.safetensors.index.json", "*.json", "*.jinja", "*.txt", "*.model", "*.md")
@@ -67,7 +66,8 @@ class ModelSpec:
 
 def _spec(key: str, name: str, revision: str | None, family: str, caps: Capabilities,
           pieces: dict[str, float], size: str, description: str) -> ModelSpec:
-    return ModelSpec(key, f"ibm-granite/{name}", revision, family, caps, MappingProxyType(pieces), name, size, description)
+    hub_id = f"ibm-granite/{name}"
+    return ModelSpec(key, hub_id, revision, family, caps, MappingProxyType(pieces), name, size, description)
 
 
 MODELS: Mapping[str, ModelSpec] = MappingProxyType({

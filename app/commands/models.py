@@ -42,7 +42,7 @@ def list_models(out=None) -> int:
     out = out or sys.stdout
     for spec in MODELS.values():
         state, folder = _status(spec)
-        pin = spec.revision[:12] if spec.revision else "unpinned"
+        pin = spec.revision or "unpinned"
         print(f"{spec.key:7} {spec.hub_id}  ({spec.size_hint}, revision {pin})", file=out)
         print(f"        {spec.description}", file=out)
         print(f"        can: {capability_summary(spec.capabilities)}", file=out)

@@ -7,7 +7,7 @@ from app.asr.nar.model import NarModel, NarResult, ctc_collapse, insertion_slots
 __all__ = ["NarModel", "NarResult", "ctc_collapse", "insertion_slots", "load_nar", "NarEngine"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name == "NarEngine":
         from app.asr.nar.engine import NarEngine
 

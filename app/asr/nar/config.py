@@ -88,7 +88,7 @@ class NarConfig:
     projector: ProjectorConfig = field(default_factory=ProjectorConfig)
     text: TextConfig = field(default_factory=TextConfig)
     blank_token_id: int = 100257
-    min_edit_sequence_length: int | None = None
+    min_edit_sequence_length: int = 8  # the remote code pads the slots to at least this (the native config drops it)
     layout: str = "native"
 
     @property
@@ -127,7 +127,8 @@ def config_from_dict(raw: dict[str, Any]) -> NarConfig:
     if not enc_raw or not proj_raw or not text_raw:
         raise ModelError("The model's config.json is not a Granite Speech NAR configuration.")
 
-    enc_args = _pick(enc_raw, EncoderConfig, {"bpe_output_dim": "vocabulary_size", "bpe_pooling_window": "pooling_window"})
+    enc_renames = {"bpe_output_dim": "vocabulary_size", "bpe_pooling_window": "pooling_window"}
+    enc_args = _pick(enc_raw, EncoderConfig, enc_renames)
     if hub:
         indices = [int(i) for i in raw.get("encoder_layer_indices", [4, 8, 12, -1])]
         enc_args["cat_hidden_layers"] = tuple(i for i in indices if i != -1)
@@ -157,11 +158,12 @@ def config_from_dict(raw: dict[str, Any]) -> NarConfig:
         text_args["rope_theta"] = float(rope["rope_theta"])
     text = TextConfig(**text_args)
 
-    blank = raw.get("blank_token_id")
+    blank: Any = raw.get("blank_token_id")
     if blank is None:
         blank = enc_raw.get("blank_token_id", text_raw.get("eos_token_id", 100257))
     min_len = raw.get("min_edit_sequence_length") if hub else None
-    return NarConfig(encoder, projector, text, int(blank), int(min_len) if min_len else None, "hub" if hub else "native")
+    min_slots = int(min_len) if min_len is not None else 8
+    return NarConfig(encoder, projector, text, int(blank), min_slots, "hub" if hub else "native")
 
 
 def load_config(folder: Path) -> NarConfig:

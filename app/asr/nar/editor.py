@@ -168,7 +168,7 @@ class NarEditor(nn.Module):
         self.norm = GraniteRMSNorm(cfg.hidden_size, eps=cfg.rms_norm_eps)
         self.rotary_emb = GraniteRotaryEmbedding(gc)
         for layer in self.layers:
-            layer.self_attn.is_causal = False
+            layer.self_attn.is_causal = False  # type: ignore[union-attr]
 
     def forward(self, embeds: torch.Tensor, packing: Packing) -> torch.Tensor:
         """[1, N, hidden] packed input embeddings (before the embedding multiplier) -> final hidden states."""

@@ -4,7 +4,12 @@ hidden-layer concatenation for the projector, and the blank-weighted pooled BPE 
 Unlike the reference, padding is masked, so each input of a batch gives what it gives alone:
 attention blocks only see their sample's valid frames, and the depthwise convolution sees zeros after
 the last valid frame (exactly what it sees when the input runs alone). Everything else is per frame.
-The feed-forward modules are transformers' own Granite Speech Conformer blocks.
+(`isolate=False` leaves the padding unmasked, which reproduces the reference's batches.)
+
+As in IBM's remote code: the layer at `self_conditioning_layer` is handed to the projector AFTER its
+self-conditioning add `h += out_mid(softmax(out(h)))`; that softmax, the blank probabilities and the
+blank-weighted BPE pooling run in float32 whatever the model's dtype (in bf16, 1 - 0.999 rounds to 0 and
+a quiet window would pool to nothing). The feed-forward modules are transformers' Granite Speech ones.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ class EncoderOutput:
     """What the rest of the model needs from the encoder (all padded to the batch's longest input)."""
 
     concat_hidden: torch.Tensor  # [B, T, hidden * (len(cat_hidden_layers) + 1)]
-    pooled: torch.Tensor  # [B, ceil(T / pooling_window), hidden]: the BPE CTC head's input
+    pooled: torch.Tensor  # [B, ceil(T / pooling_window), hidden] float32: the BPE CTC head's input
     lengths: list[int]  # valid encoder frames per input
     bpe_lengths: list[int]  # valid BPE windows per input
 
@@ -158,34 +163,44 @@ class NarEncoder(nn.Module):
         self.out = nn.Linear(cfg.hidden_dim, cfg.output_dim)
         self.out_mid = nn.Linear(cfg.output_dim, cfg.hidden_dim)
 
-    def forward(self, features: torch.Tensor, lengths: list[int]) -> EncoderOutput:
+    def forward(self, features: torch.Tensor, lengths: list[int], isolate: bool = True) -> EncoderOutput:
+        """Encode a padded batch; `lengths` are the valid frames of each input.
+
+        `isolate=False` lets padding reach the valid frames, as in the reference's batches.
+        """
         cfg = self.cfg
-        mask = valid_mask(lengths, features.shape[1], features.device)
+        mask = valid_mask(lengths if isolate else [features.shape[1]] * len(lengths), features.shape[1],
+                          features.device)
         x = self.input_linear(features)
         kept: list[torch.Tensor] = []
         p_blank = None
         for idx, layer in enumerate(self.layers, start=1):
             x = layer(x, mask)
-            if idx in cfg.cat_hidden_layers:
-                kept.append(x)
             if idx == cfg.self_conditioning_layer:
-                probs = torch.softmax(self.out(x), dim=-1)
-                p_blank = probs[..., 0]
-                x = x + self.out_mid(probs)
+                x, p_blank = self._self_condition(x)
+            if idx in cfg.cat_hidden_layers:  # after the self-conditioning add, as the weights were trained
+                kept.append(x)
         concat = torch.cat(kept + [x], dim=-1)
         if p_blank is None:
-            p_blank = torch.zeros(x.shape[:2], dtype=x.dtype, device=x.device)
+            p_blank = torch.zeros(x.shape[:2], dtype=torch.float32, device=x.device)
         pooled = self._pool(x, p_blank, mask)
         w = cfg.pooling_window
         return EncoderOutput(concat, pooled, list(lengths), [math.ceil(n / w) for n in lengths])
 
+    def _self_condition(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x + out_mid(softmax(out(x))), float32 blank probabilities), the softmax and add in float32."""
+        probs = torch.softmax(self.out(x).float(), dim=-1)
+        mid = F.linear(probs, self.out_mid.weight.float(), self.out_mid.bias.float())
+        return (x.float() + mid).to(x.dtype), probs[..., 0]
+
     def _pool(self, x: torch.Tensor, p_blank: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Average each window of frames weighted by (1 - p_blank); frames past the input weigh 0."""
+        """Float32 average of each window of frames weighted by (1 - p_blank); frames past the input weigh 0."""
         w = self.cfg.pooling_window
         b, t, d = x.shape
         windows = math.ceil(t / w)
-        weight = (1.0 - p_blank) * mask.to(x.dtype)
-        xw = F.pad(x * mask.unsqueeze(-1).to(x.dtype), (0, 0, 0, windows * w - t)).reshape(b, windows, w, d)
+        keep = mask.to(torch.float32)
+        weight = (1.0 - p_blank.float()) * keep
+        xw = F.pad(x.float() * keep.unsqueeze(-1), (0, 0, 0, windows * w - t)).reshape(b, windows, w, d)
         weight = F.pad(weight, (0, windows * w - t)).reshape(b, windows, w)
         weight = weight / weight.sum(-1, keepdim=True).clamp(min=1e-8)
         return (xw * weight.unsqueeze(-1)).sum(dim=2)

@@ -8,15 +8,16 @@ The output is lowercase without punctuation; the model takes no keywords and doe
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from app.asr.align import timed_words, word_frame_spans
 from app.asr.engine import (
-    Capabilities,
     CancelToken,
+    Capabilities,
     EngineUpdate,
     Progress,
     TranscribeOptions,
@@ -28,6 +29,9 @@ from app.core.document import TranscriptionSettings, Word
 from app.core.errors import ModelError
 from app.core.timing import spread_words
 
+if TYPE_CHECKING:
+    from app.asr.segmentation import Piece
+
 NAME = "granite-speech-4.1-2b-nar"
 CAPABILITIES = Capabilities(languages=("en", "fr", "de", "es", "pt"), alignment=True)
 MAX_PIECE_S = 30.0
@@ -37,7 +41,9 @@ _WORD_START = ("Ġ", "▁", " ")
 def load_tokenizer(folder: Path) -> Any:
     """The tokenizer saved in a model folder; ModelError when the folder has none."""
     if not any((folder / n).is_file() for n in ("tokenizer.json", "vocab.json", "tokenizer.model")):
-        raise ModelError(f"The NAR model folder {folder} has no tokenizer (tokenizer.json) to turn its output into words.")
+        raise ModelError(
+            f"The NAR model folder {folder} has no tokenizer (tokenizer.json) to turn its output into words."
+        )
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
     try:
@@ -94,7 +100,8 @@ class NarEngine:
         self.revision = revision
 
     def settings(self, options: TranscribeOptions) -> TranscriptionSettings:
-        return TranscriptionSettings(self.name, self.revision, options.language, "transcribe", None, str(self.model.device))
+        device = str(self.model.device)
+        return TranscriptionSettings(self.name, self.revision, options.language, "transcribe", None, device)
 
     def validate(self, options: TranscribeOptions) -> None:
         """ModelError (one sentence) for anything this model cannot do: translation, keywords, other languages."""
@@ -112,7 +119,9 @@ class NarEngine:
         if not pieces:
             yield EngineUpdate(Progress(0, 0, total_s, total_s))
             return
-        for batch, progress in run_pieces(audio, pieces, self.model.run, options.batch_size, cancel):
+        batches: Iterator[tuple[list[tuple[Piece, NarResult]], Progress]]
+        batches = run_pieces(audio, pieces, self.model.run, options.batch_size, cancel)
+        for batch, progress in batches:
             words: list[Word] = []
             for piece, result in batch:
                 words += self.piece_words(result, piece.start_ms, piece.end_ms)

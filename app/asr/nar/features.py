@@ -1,14 +1,16 @@
 """Log-mel features for the NAR model, computed per waveform so that a batch never changes an input.
 
-The NAR port pads an odd mel-frame count with one zero mel frame (the AR models drop it instead), so
-the number of 50 Hz encoder frames is ceil((n // 160 + 1) / 2). Each waveform is transformed on its
-own (its own maximum for the dynamic-range floor); the batch is then right-padded with zero frames
-and the valid lengths say where each input ends.
+As in IBM's remote code, which the checkpoint was trained with: of the n // 160 + 1 centred mel frames
+only the first 2 * (n // 320) are kept (the trailing centre frame always goes, and one more when
+n // 160 is odd; nothing is padded), the dynamic-range floor uses the maximum over the kept frames, and
+an input has n // 320 encoder frames of 50 Hz. (A later transformers port appends a zero frame instead
+and counts one frame more; the weights do not expect that.) Each waveform is transformed on its own;
+the batch is then right-padded with zero frames and the valid lengths say where each input ends.
+`batch_features(..., isolate=False)` reproduces the reference's batch instead: every waveform is
+zero-padded to the longest before the transform, so padding leaks into the last valid frames.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -36,7 +38,8 @@ def mel_bank(device: torch.device | str = "cpu") -> torch.Tensor:
     if key not in _MEL_BANKS:
         n_freqs = N_FFT // 2 + 1
         freqs = torch.linspace(0, SAMPLE_RATE // 2, n_freqs, dtype=torch.float64)
-        m_pts = torch.linspace(float(_hz_to_mel(0.0)), float(_hz_to_mel(SAMPLE_RATE / 2)), N_MELS + 2, dtype=torch.float64)
+        top = float(_hz_to_mel(SAMPLE_RATE / 2))
+        m_pts = torch.linspace(float(_hz_to_mel(0.0)), top, N_MELS + 2, dtype=torch.float64)
         f_pts = _mel_to_hz(m_pts)
         f_diff = f_pts[1:] - f_pts[:-1]
         slopes = f_pts.unsqueeze(0) - freqs.unsqueeze(1)
@@ -48,32 +51,40 @@ def mel_bank(device: torch.device | str = "cpu") -> torch.Tensor:
 
 def encoder_frames(n_samples: int) -> int:
     """Valid 50 Hz encoder frames for a waveform of `n_samples` samples."""
-    return math.ceil((n_samples // HOP_LENGTH + 1) / 2)
+    return n_samples // (2 * HOP_LENGTH)
 
 
 def log_mel_single(waveform: np.ndarray | torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
     """[frames, 160] float32 features of one mono 16 kHz waveform, computed on `device`."""
     x = torch.as_tensor(np.asarray(waveform, dtype=np.float32)).reshape(-1).to(device)
-    if x.numel() < 2:  # reflect padding needs two samples; a blip this short is silence
-        x = torch.nn.functional.pad(x, (0, 2 - x.numel()))
+    kept = 2 * encoder_frames(x.numel())
+    if kept == 0:  # shorter than one encoder frame (20 ms): nothing to transcribe
+        return torch.zeros(0, 2 * N_MELS, device=x.device)
     window = torch.hann_window(WIN_LENGTH, periodic=True, device=x.device)
     spec = torch.stft(
         x, N_FFT, HOP_LENGTH, WIN_LENGTH, window, center=True, pad_mode="reflect", return_complex=True
     )
     power = spec.abs().pow(2)  # [257, frames]
-    mel = power.transpose(0, 1) @ mel_bank(x.device)  # [frames, 80]
-    if mel.shape[0] % 2:
-        mel = torch.cat([mel, mel.new_zeros(1, N_MELS)], dim=0)
+    mel = (power.transpose(0, 1) @ mel_bank(x.device))[:kept]  # [kept frames, 80]
     logmel = torch.log10(torch.clamp(mel, min=1e-10))
     logmel = torch.maximum(logmel, logmel.max() - 8.0) / 4.0 + 1.0
     return logmel.reshape(-1, 2 * N_MELS)
 
 
-def batch_features(waveforms: list[np.ndarray], device: torch.device | str = "cpu") -> tuple[torch.Tensor, list[int]]:
-    """([B, T_max, 160] zero-padded float32 features on `device`, valid frame counts) for a list of waveforms."""
-    feats = [log_mel_single(w, device) for w in waveforms]
-    lengths = [f.shape[0] for f in feats]
-    out = torch.zeros(len(feats), max(lengths, default=0), 2 * N_MELS, device=device)
+def batch_features(waveforms: list[np.ndarray], device: torch.device | str = "cpu",
+                   isolate: bool = True) -> tuple[torch.Tensor, list[int]]:
+    """([B, T_max, 160] zero-padded float32 features on `device`, valid frame counts) for a list of waveforms.
+
+    `isolate=False` zero-pads the waveforms to the longest before the transform, as the reference does.
+    """
+    lengths = [encoder_frames(len(w)) for w in waveforms]
+    if isolate:
+        feats = [log_mel_single(w, device) for w in waveforms]
+    else:
+        longest = max((len(w) for w in waveforms), default=0)
+        feats = [log_mel_single(np.pad(np.asarray(w, dtype=np.float32).reshape(-1), (0, longest - len(w))), device)
+                 for w in waveforms]
+    out = torch.zeros(len(feats), max((f.shape[0] for f in feats), default=0), 2 * N_MELS, device=device)
     for i, f in enumerate(feats):
         out[i, : f.shape[0]] = f
     return out, lengths

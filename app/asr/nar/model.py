@@ -6,9 +6,9 @@ input's token ids, exactly what that input gives alone whatever else is in the b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from torch import nn
 from app.asr.nar.config import NarConfig
 from app.asr.nar.editor import BACKENDS, NarEditor, Packing, flash_available
 from app.asr.nar.encoder import EncoderOutput, NarEncoder
-from app.asr.nar.features import HOP_LENGTH, SAMPLE_RATE, batch_features
+from app.asr.nar.features import HOP_LENGTH, SAMPLE_RATE, batch_features, encoder_frames
 from app.asr.nar.projector import NarProjector
 
 
@@ -34,7 +34,7 @@ def ctc_collapse(ids: Sequence[int], blank: int) -> list[int]:
 
 
 def insertion_slots(tokens: Sequence[int], blank: int, min_length: int | None = None) -> list[int]:
-    """`[b, t1, b, t2, ..., tn, b]`, padded with blanks to `min_length` where the config asks for it."""
+    """`[b, t1, b, t2, ..., tn, b]`, padded at the end with blanks to `min_length` (the model uses 8)."""
     slots = [blank]
     for t in tokens:
         slots += [int(t), blank]
@@ -71,7 +71,8 @@ class NarModel(nn.Module):
         enc = cfg.encoder
         self.encoder = NarEncoder(enc)
         self.out_bpe = nn.Linear(enc.hidden_dim, enc.vocabulary_size)
-        self.projector = NarProjector(cfg.projector, enc.hidden_dim, len(enc.cat_hidden_layers) + 1, cfg.text.hidden_size)
+        chunks = len(enc.cat_hidden_layers) + 1
+        self.projector = NarProjector(cfg.projector, enc.hidden_dim, chunks, cfg.text.hidden_size)
         self.language_model = NarEditor(cfg.text)
         self.attention_backend = "sdpa"
         self.num_editing_steps = 1
@@ -101,13 +102,15 @@ class NarModel(nn.Module):
 
     # -- stages ---------------------------------------------------------------------------------
 
-    def encode(self, waveforms: Sequence[np.ndarray]) -> EncoderOutput:
-        feats, lengths = batch_features(list(waveforms), self.device)
-        return self.encoder(feats.to(self.dtype), lengths)
+    def encode(self, waveforms: Sequence[np.ndarray], isolate: bool = True) -> EncoderOutput:
+        """Encode a batch; `isolate=False` lets padding leak into each input as in the reference's batches."""
+        feats, lengths = batch_features(list(waveforms), self.device, isolate)
+        return self.encoder(feats.to(self.dtype), lengths, isolate)
 
-    def project(self, enc: EncoderOutput) -> list[torch.Tensor]:
+    def project(self, enc: EncoderOutput, isolate: bool = True) -> list[torch.Tensor]:
         """Per input: [valid // downsample_rate, hidden] audio embeddings (divided by the multiplier)."""
-        out = self.projector(enc.concat_hidden, enc.lengths) / self.cfg.text.embedding_multiplier
+        frames = enc.lengths if isolate else [enc.concat_hidden.shape[1]] * len(enc.lengths)
+        out = self.projector(enc.concat_hidden, frames) / self.cfg.text.embedding_multiplier
         rate = self.cfg.projector.downsample_rate
         return [out[i, : n // rate] for i, n in enumerate(enc.lengths)]
 
@@ -119,13 +122,13 @@ class NarModel(nn.Module):
         slot_ids = torch.tensor([t for s in slots for t in s], device=self.device)
         slot_embeds = lm.embed_tokens(slot_ids).split([len(s) for s in slots])
         pieces: list[torch.Tensor] = []
-        for a, e in zip(audio, slot_embeds):
+        for a, e in zip(audio, slot_embeds, strict=True):
             pieces += [a.to(e.dtype), e]
-        packing = Packing([a.shape[0] + len(s) for a, s in zip(audio, slots)], self.attention_backend)
+        packing = Packing([a.shape[0] + len(s) for a, s in zip(audio, slots, strict=True)], self.attention_backend)
         hidden = lm(torch.cat(pieces).unsqueeze(0), packing)[0]
         rows = torch.cat([
             torch.arange(st + a.shape[0], st + a.shape[0] + len(s), device=self.device)
-            for st, a, s in zip(packing.starts, audio, slots)
+            for st, a, s in zip(packing.starts, audio, slots, strict=True)
         ])
         logits = lm.logits(hidden[rows])
         return list(logits.split([len(s) for s in slots]))
@@ -133,30 +136,34 @@ class NarModel(nn.Module):
     # -- whole runs -------------------------------------------------------------------------------
 
     def bpe_logits(self, enc: EncoderOutput, index: int) -> torch.Tensor:
-        """[valid windows, vocabulary] BPE CTC logits of one input of the batch."""
-        return self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]])
+        """[valid windows, vocabulary] BPE CTC logits of one input (pooled in float32, head in the model's dtype)."""
+        return self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]].to(self.dtype))
 
     def _ctc_columns(self, enc: EncoderOutput, index: int, lse: torch.Tensor, columns: list[int]) -> np.ndarray:
         """Log-posteriors of only `columns`, from the pooled states and the full log-normaliser `lse`."""
         cols = torch.tensor(columns, device=self.device)
         w, b = self.out_bpe.weight[cols], self.out_bpe.bias[cols]
-        logits = enc.pooled[index, : enc.bpe_lengths[index]] @ w.T + b
+        logits = enc.pooled[index, : enc.bpe_lengths[index]].to(w.dtype) @ w.T + b
         return (logits.float() - lse.unsqueeze(-1)).cpu().numpy()
 
     @torch.inference_mode()
     def run(self, waveforms: Sequence[np.ndarray], num_editing_steps: int | None = None,
-            keep_details: bool = False) -> list[NarResult]:
-        """Transcribe a batch; empty inputs give empty results."""
+            keep_details: bool = False, isolate: bool = True) -> list[NarResult]:
+        """Transcribe a batch; inputs shorter than one encoder frame (20 ms) give empty results.
+
+        Each input gives exactly what it gives alone. `isolate=False` reproduces the reference
+        implementation's batches instead, where zero padding reaches the shorter inputs.
+        """
         steps = max(1, num_editing_steps or self.num_editing_steps)
         blank = self.cfg.blank_token_id
         results: list[NarResult | None] = [None] * len(waveforms)
-        live = [i for i, w in enumerate(waveforms) if len(w) > 0]
+        live = [i for i, w in enumerate(waveforms) if encoder_frames(len(w)) > 0]
         for i in range(len(waveforms)):
             if i not in live:
                 results[i] = NarResult([], [], np.zeros((0, 1), np.float32), [blank], self.frame_s)
         if not live:
             return results  # type: ignore[return-value]
-        enc = self.encode([np.asarray(waveforms[i], dtype=np.float32) for i in live])
+        enc = self.encode([np.asarray(waveforms[i], dtype=np.float32) for i in live], isolate)
         argmaxes, lses = [], []
         for j in range(len(live)):
             logits = self.bpe_logits(enc, j)
@@ -167,7 +174,7 @@ class NarModel(nn.Module):
         for n in enc.bpe_lengths:
             drafts.append(ctc_collapse(flat[k : k + n], blank))
             k += n
-        audio = self.project(enc)
+        audio = self.project(enc, isolate)
         hyps = drafts
         history: list[list[list[int]]] = [[] for _ in live]
         logit_history: list[list[torch.Tensor]] = [[] for _ in live]
@@ -198,7 +205,7 @@ class NarModel(nn.Module):
     def ctc_log_probs(self, waveform: np.ndarray, columns: Sequence[int] | None = None) -> np.ndarray:
         """[frames, len(columns)] BPE CTC log-posteriors of one waveform (all columns when None)."""
         cols = list(range(self.cfg.encoder.vocabulary_size)) if columns is None else [int(c) for c in columns]
-        if len(waveform) == 0:
+        if encoder_frames(len(waveform)) == 0:
             return np.zeros((0, len(cols)), dtype=np.float32)
         enc = self.encode([np.asarray(waveform, dtype=np.float32)])
         lse = torch.logsumexp(self.bpe_logits(enc, 0).float(), dim=-1)

@@ -97,7 +97,7 @@ class NarProjector(nn.Module):
         """[B, T, chunks*D] -> [B, ceil(T/window)*queries, out_dim] (valid rows: lengths // rate)."""
         cfg = self.cfg
         chunks = concat.split(self.encoder_dim, dim=-1)
-        x = torch.cat([norm(c) for norm, c in zip(self.layer_norms, chunks)], dim=-1)
+        x = torch.cat([norm(c) for norm, c in zip(self.layer_norms, chunks, strict=True)], dim=-1)
         x = F.gelu(self.proj(x))
         b, t, h = x.shape
         mask = torch.arange(t, device=x.device).unsqueeze(0) < torch.tensor(lengths, device=x.device).unsqueeze(1)
