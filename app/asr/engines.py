@@ -40,11 +40,19 @@ MAX_NEW_TOKENS_ENV = "VERBATIM_MAX_NEW_TOKENS"  # caps every generation (tests, 
 # a timestamp tag costs ~5 more tokens per word
 TOKENS_PER_S = {"punctuated": 8.0, "raw": 8.0, "translate": 10.0, "speakers": 10.0, "timestamps": 25.0}
 HARD_CUT_OVERLAP_S = 2.0
+# how many more tokens a second of speech costs in a language than in English, for the language the
+# model WRITES (the target when translating). Granite's BPE vocabulary spends about one token per
+# Japanese kana or kanji and per Chinese character: Japanese speech runs at about 7-8 morae a second,
+# written as 5-7 characters (~2.5x English's tokens per second), Mandarin at 4-5 characters (~2x);
+# Romance languages and German spell words in more pieces than English (~1.3x).
+LANGUAGE_TOKEN_FACTOR = {"en": 1.0, "fr": 1.3, "de": 1.3, "es": 1.3, "pt": 1.3, "it": 1.3, "ja": 2.5, "zh": 2.0}
 
 
-def token_budget(kind: str, samples: int) -> int:
-    """max_new_tokens for a piece of `samples` samples and a kind of output (capped by the env variable)."""
-    budget = int(TOKENS_PER_S.get(kind, 10.0) * samples / SAMPLE_RATE) + 20
+def token_budget(kind: str, samples: int, language: str | None = None) -> int:
+    """max_new_tokens for a piece of `samples` samples, a kind of output and the language written
+    (capped by the env variable); an unknown language gets the largest factor, so output is never cut."""
+    factor = LANGUAGE_TOKEN_FACTOR.get(language or "en", max(LANGUAGE_TOKEN_FACTOR.values()))
+    budget = int(TOKENS_PER_S.get(kind, 10.0) * factor * samples / SAMPLE_RATE) + 20
     cap = os.environ.get(MAX_NEW_TOKENS_ENV, "").strip()
     if cap.isdigit() and int(cap) > 0:
         budget = min(budget, int(cap))
@@ -173,8 +181,10 @@ class GraniteTextEngine:
             yield EngineUpdate(Progress(0, 0, total, total))
             return
 
+        written = target if kind == "translate" else options.language
+
         def decode(batch: list[np.ndarray]) -> list[str]:
-            return self.runner.generate(batch, prompt, token_budget(kind, max(len(x) for x in batch)))
+            return self.runner.generate(batch, prompt, token_budget(kind, max(len(x) for x in batch), written))
 
         # interpolated times are rough, so the stitcher accepts matches further apart
         assembler = WordAssembler(tolerance_ms=2000)
