@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from test_ui_editor_support import click_word, put_cursor
 
 from app.core.document import TimingSource, Transcript
 from app.core.timing import spread_words
 from app.core.word_units import UNIT_SEPARATOR, split_units
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.undo import DocumentUndoStack
-from test_ui_editor_support import click_word, put_cursor
 
 TEXT = "昨日、東京のコンピューターセンターでジョン・スミスさんに会いました。東京は雨でした。"
 

@@ -19,12 +19,12 @@ longer than a line is broken where it must be.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 _LEADING = "\"'“‘«(["
 _TITLES = {
     "dr", "mr", "mrs", "ms", "mx", "prof", "st", "sen", "rep", "gen", "gov", "capt", "lt", "col", "sgt", "rev",
-    "hon", "jr", "sr", "mme", "mlle", "sra", "sr", "dra", "pres", "insp", "det", "supt", "cllr", "fr",
+    "hon", "jr", "sr", "mme", "mlle", "sra", "dra", "pres", "insp", "det", "supt", "cllr", "fr",
 }
 _PARTICLES = {"de", "da", "di", "del", "della", "van", "von", "der", "den", "la", "le", "bin", "bint", "al",
               "el", "du", "dos", "das", "do", "ter", "ten", "y"}

@@ -27,7 +27,7 @@ a token of its own that a click can find.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 UNIT_SEPARATOR = "\u200b"  # zero-width space: how the editor separates CJK units it shows joined
 _SPLIT = re.compile(r"[\s\u200b]+")
