@@ -1,8 +1,9 @@
 """The autoregressive engines behind the `Engine` protocol, and what they share.
 
 - `GraniteTextEngine` (4.1-2b, 4.0-1b): punctuated or raw transcription, translation, keywords. The
-  model gives text without times, so each piece's words are spread over the speech in the piece
-  (source INTERPOLATED); the NAR aligner or the interview pipeline gives better times.
+  model gives text without times, so each piece's words are aligned with the checkpoint's own CTC
+  head (`app.asr.piece_align`, source ALIGNED); without a head, or for a translation, they are spread
+  over the speech in the piece (source INTERPOLATED) and `timing_note` says why.
 - `PlusEngine` (app/asr/plus_engine.py): word times and speakers from 4.1-2b-plus.
 - `InterviewEngine` (app/asr/interview_engine.py): 2b punctuated text with plus times and speakers.
 
@@ -29,6 +30,7 @@ from app.asr.engine import (
 )
 from app.asr.longform import run_pieces
 from app.asr.merge import split_words
+from app.asr.piece_align import PieceTimer, granite_piece_timer
 from app.asr.prompts import instruction
 from app.asr.segmentation import Piece, plan_pieces, speech_spans
 from app.asr.stitch import stitch
@@ -151,6 +153,20 @@ class GraniteTextEngine:
         self.capabilities = self.spec.capabilities
         self.max_piece_s = max_piece_s
         self.overlap_s = overlap_s
+        self._timer: PieceTimer | None = None
+
+    @property
+    def timer(self) -> PieceTimer:
+        """Aligns each piece's words with the model's own CTC head (loaded on first use)."""
+        if self._timer is None:
+            self._timer = granite_piece_timer(self.runner)
+        return self._timer
+
+    def timing_note(self, options: TranscribeOptions) -> str:
+        """One sentence on why word times will be spread rather than aligned ("" when they are aligned)."""
+        if options.task == "translate":
+            return "A translation cannot be aligned to the speech, so word times are spread over each piece."
+        return self.timer.note
 
     def settings(self, options: TranscribeOptions) -> TranscriptionSettings:
         target = (options.target_language or "en") if options.task == "translate" else None
@@ -193,7 +209,11 @@ class GraniteTextEngine:
         for results, progress in run_pieces(audio, pieces, decode, options.batch_size, cancel):
             words: list[Word] = []
             for piece, text in results:
-                piece_words = spread_over_speech(split_words(text), piece_speech_ms(audio, piece))
+                texts = split_words(text)
+                aligned = self.timer.align(audio, piece, texts, options.language) if kind != "translate" else None
+                if aligned is None:
+                    aligned = spread_over_speech(texts, piece_speech_ms(audio, piece))
+                piece_words = aligned
                 words += assembler.add(piece_words, piece, *neighbours(pieces, index))
                 index += 1
             yield EngineUpdate(progress, tuple(words))
