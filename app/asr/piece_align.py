@@ -65,7 +65,7 @@ def granite_piece_timer(runner: Any) -> PieceTimer:
     encoder = getattr(getattr(model, "model", None), "encoder", None) or getattr(model, "encoder", None)
     if encoder is None:
         return PieceTimer(None, None, f"{name}'s speech encoder cannot be reached, so word times are spread evenly.")
-    if head is None:
+    if head is None and folder is not None:
         config = model.config
         try:
             head = load_ctc_head(folder, int(config.encoder_config.hidden_dim), int(config.text_config.vocab_size),
