@@ -72,4 +72,6 @@ def granite_piece_timer(runner: Any) -> PieceTimer:
                                  runner.device, runner.dtype)
         except ModelError as exc:
             return PieceTimer(None, None, f"{exc} Word times are spread evenly over each piece.")
+    if head is None:
+        return PieceTimer(None, None, f"{name} has no CTC head, so word times are spread evenly over each piece.")
     return PieceTimer(GraniteCtcAligner(encoder, head, runner.device, runner.dtype), runner.tokenizer)
