@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.asr.align_text import ctc_form
 from app.asr.ar_runner import ARRunner
 from app.asr.engine import TranscribeOptions
-from app.asr.align_text import ctc_form
 from app.asr.engines import MAX_NEW_TOKENS_ENV, GraniteTextEngine
 from app.asr.segmentation import Piece
 from app.core.document import TimingSource

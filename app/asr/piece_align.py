@@ -13,8 +13,9 @@ keep the even spread, and `PieceTimer.note` says why in one sentence for the win
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
