@@ -51,7 +51,8 @@ def _run_length(texts: list[str], marks: list[bool], k: int) -> int:
     b = k
     while b + 1 < len(texts) and marks[b + 1]:
         b += 1
-    return sum(len(t) for t in texts[a : b + 1]) + sum(separator_width(texts[i - 1], texts[i]) for i in range(a + 1, b + 1))
+    gaps = sum(separator_width(texts[i - 1], texts[i]) for i in range(a + 1, b + 1))
+    return sum(len(t) for t in texts[a : b + 1]) + gaps
 
 
 def _violations(doc: Transcript, rules: CueRules) -> tuple[int, int]:
@@ -90,7 +91,8 @@ def generated(hours: float = 2.0, seed: int = 11) -> Transcript:
             words.append(Word(text, t, t + length, speaker))
             t += length + rng.choice((20, 40, 60, 120, 300))
         t += rng.choice((200, 400, 700, 1600))
-    return Transcript.from_words(words, [Speaker("S1", "Reporter", "#1f77b4"), Speaker("S2", "Dr. Amal Osei", "#ff7f0e")])
+    speakers = [Speaker("S1", "Reporter", "#1f77b4"), Speaker("S2", "Dr. Amal Osei", "#ff7f0e")]
+    return Transcript.from_words(words, speakers)
 
 
 def test_the_issue_examples_never_break_inside() -> None:
