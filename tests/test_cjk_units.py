@@ -9,7 +9,7 @@ from app.asr.engines import token_budget
 from app.asr.merge import split_words
 from app.asr.stitch import stitch
 from app.core.document import Transcript, Word
-from app.core.exporters import render_json, render_srt, render_text, render_vtt
+from app.core.exporters import build_docx, render_json, render_srt, render_text, render_vtt
 from app.core.importers import import_transcript
 from app.core.timing import retime_text, spread_words
 from app.core.word_units import display_join, join_words, split_units
@@ -100,6 +100,8 @@ def test_japanese_srt_import_units_times_export_and_json_round_trip(tmp_path: Pa
         assert word in joined_lines
         assert any(word in ln for ln in lines), f"{word} split across lines"
     assert all(" " not in ln for ln in render_vtt(doc).splitlines()[2:] if "-->" not in ln)
+    body = [p.text for p in build_docx(doc).paragraphs if "昨日" in p.text or "東京" in p.text or "２０２４" in p.text]
+    assert body and all(" " not in p for p in body)  # DOCX: no spaces between units
     # JSON: lossless round trip
     path = _write(tmp_path, "ja.json", render_json(doc))
     again = import_transcript(path)
