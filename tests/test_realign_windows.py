@@ -155,3 +155,25 @@ def test_normalised_text_aligns_where_the_displayed_text_would_not() -> None:
     assert [w.text for w in words] == [w.text for w in truth]  # "Dr.", "Osei,", "3.5%" shown as typed
     assert all(abs(a.start_ms - b.start_ms) <= 80 for a, b in zip(words, truth, strict=True))
     assert tokenizer.encode("Osei,") != tokenizer.encode(ctc_form("Osei,"))  # the head never saw "Osei,"
+
+
+def test_a_window_that_cannot_be_placed_keeps_its_estimates_and_the_rest_aligns() -> None:
+    truth, guessed, audio = _recording(10, seed=5)
+    # text the recording never says, crammed into two seconds of the estimates: far more tokens than
+    # frames, so the window holding it cannot be aligned
+    at = len(guessed) // 2
+    t0 = guessed[at].start_ms
+    extra = [Word("extra", t0 + 2 * k, t0 + 2 * k + 1, None, None, TimingSource.INTERPOLATED) for k in range(900)]
+    words = guessed[:at] + extra + [w.replace(start_ms=max(w.start_ms, t0 + 1800)) for w in guessed[at:]]
+    model, tokenizer = EmissionModel(), WordTokenizer()
+    new_words, report = retime_runs(
+        words, audio, lambda cut, texts, offset: align_words(model, cut, texts, tokenizer, offset_ms=offset))
+    assert [w.text for w in new_words] == [w.text for w in words]
+    assert len(report.failed) == 1 and "could not be placed" in report.failed[0]
+    before = new_words[: at - 100]  # well before the window that holds the unspoken text
+    assert all(w.source == TimingSource.ALIGNED for w in before)
+    assert all(abs(a.start_ms - b.start_ms) <= 80 for a, b in zip(before, truth, strict=False))
+    assert any(w.source == TimingSource.INTERPOLATED for w in new_words[at : at + 900])
+    after = new_words[at + 1000 :]  # and alignment picks up again after it
+    assert sum(w.source == TimingSource.ALIGNED for w in after) >= 0.9 * len(after)
+    assert all(a.end_ms <= b.start_ms for a, b in zip(new_words, new_words[1:], strict=False))

@@ -129,13 +129,21 @@ def _windows(words: Sequence[Word], i: int, j: int, audio: np.ndarray, align: Al
     how far the last placed word was from its own estimate) and `WINDOW_SLACK_MS` more audio, since the
     estimates are rough. Only its first two thirds of words (those that end inside the window) are kept;
     the rest, which may have been squeezed against the window's end, are aligned again in the next
-    window. The last window reaches the run's end and its next anchor.
+    window. The last window reaches the run's end and its next anchor. A window the aligner cannot
+    place keeps its words' estimated times (still INTERPOLATED) and the next window goes on from them.
     """
     prev = words[i - 1] if i > 0 else None
     nxt = words[j] if j < len(words) else None
     anchor = prev
     out: list[Word] = []
     pos, shift = i, 0
+    failure: ModelError | None = None
+    placed_any = False
+
+    def estimates(a: int, b: int, floor: int) -> list[Word]:
+        return [w.replace(start_ms=max(floor, w.start_ms + shift), end_ms=max(floor, w.end_ms + shift))
+                for w in words[a:b]]
+
     while pos < j:
         start = anchor.start_ms if anchor is not None else span_start
         limit = start + window_ms
@@ -144,10 +152,20 @@ def _windows(words: Sequence[Word], i: int, j: int, audio: np.ndarray, align: Al
             k += 1
         k = max(k, pos + 1)
         if k >= j and span_end - start <= 2 * window_ms:
-            out += _align_cut(audio, align, anchor, list(words[pos:j]), nxt, start, span_end)
+            try:
+                out += _align_cut(audio, align, anchor, list(words[pos:j]), nxt, start, span_end)
+                placed_any = True
+            except ModelError as exc:  # the last window does not fit: its words keep their estimates
+                failure = exc
+                out += estimates(pos, j, start)
             break
         stop = min(span_end, limit + WINDOW_SLACK_MS)
-        timed = _align_cut(audio, align, anchor, list(words[pos:k]), None, start, stop)
+        try:
+            timed = _align_cut(audio, align, anchor, list(words[pos:k]), None, start, stop)
+            placed_any = True
+        except ModelError as exc:  # this window's text does not fit its audio: keep its estimates, go on
+            failure = exc
+            timed = estimates(pos, k, start)
         keep = max(1, (2 * len(timed)) // 3) if k < j or stop < span_end else len(timed)
         while keep > 1 and timed[keep - 1].end_ms > limit:
             keep -= 1
@@ -156,6 +174,8 @@ def _windows(words: Sequence[Word], i: int, j: int, audio: np.ndarray, align: Al
         placed = out[-1]
         anchor = words[pos - 1].replace(start_ms=placed.start_ms, end_ms=placed.end_ms)
         shift = placed.start_ms - words[pos - 1].start_ms
+    if failure is not None and not placed_any:
+        raise failure
     return out
 
 
@@ -171,7 +191,11 @@ def retime_runs(words: Sequence[Word], audio: np.ndarray, align: Aligner,
         except ModelError as exc:
             failed.append(f"words {i + 1}-{j} ({words[i].text} ...): {exc}")
             continue
-        aligned += j - i
+        placed = sum(1 for w in out[i:j] if w.source == TimingSource.ALIGNED)
+        if placed < j - i:  # a window that did not fit, or words with nothing a head can spell
+            failed.append(f"words {i + 1}-{j} ({words[i].text} ...): {j - i - placed} of {j - i} words "
+                          "could not be placed and keep their estimated times.")
+        aligned += placed
     return out, AlignReport(aligned, len(runs), failed)
 
 
