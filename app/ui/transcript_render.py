@@ -1,8 +1,11 @@
 """The transcript as a QTextDocument: one block per segment, words separated by spaces.
 
+Chinese and Japanese word units are separated by a zero-width space instead (`app.core.word_units`),
+so the text reads without spaces and each unit is still a token of its own.
+
 The text document holds only the words (never speaker names or times: the editor paints those as
 headers in each block's top margin). Block `n` always shows segment `n` of the transcript, and the
-k-th run of non-space characters in a block is word `segment.start + k`; `TranscriptLayout` keeps
+k-th run of characters between (zero-width) spaces in a block is word `segment.start + k`; `TranscriptLayout` keeps
 that true across document changes by re-rendering only the blocks a change touched, maps word
 indices to text positions and back, and works out which words a user's edit of the text replaces
 and where the cursor belongs after a change. (Styles and headers: `app.ui.word_styles`.)
