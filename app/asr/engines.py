@@ -210,11 +210,10 @@ class GraniteTextEngine:
             words: list[Word] = []
             for piece, text in results:
                 texts = split_words(text)
-                aligned = self.timer.align(audio, piece, texts, options.language) if kind != "translate" else None
-                if aligned is None:
-                    aligned = spread_over_speech(texts, piece_speech_ms(audio, piece))
-                piece_words = aligned
-                words += assembler.add(piece_words, piece, *neighbours(pieces, index))
+                timed = self.timer.align(audio, piece, texts, options.language) if kind != "translate" else None
+                if timed is None:  # no head, a translation, or text that does not fit the audio
+                    timed = spread_over_speech(texts, piece_speech_ms(audio, piece))
+                words += assembler.add(timed, piece, *neighbours(pieces, index))
                 index += 1
             yield EngineUpdate(progress, tuple(words))
         rest = assembler.flush()
