@@ -9,12 +9,15 @@ token's first frame to its last token's last frame. Words come back with source 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, cast
 
 import numpy as np
 
+from app.asr.align_text import ctc_form
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
+from app.core.timing import spread_words
+from app.core.word_units import needs_space, split_units
 
 _NEG = -1e30
 SAMPLE_RATE = 16_000
@@ -63,13 +66,20 @@ def ctc_viterbi(log_probs: np.ndarray, tokens: Sequence[int], blank: int) -> lis
     score[0] = emit[0, 0]
     score[1] = emit[0, 1]
     back = np.zeros((t_total, s_total), dtype=np.int8)  # 0 stay, 1 from s-1, 2 from s-2
-    for t in range(1, t_total):
-        stay = score
-        step = np.concatenate(([_NEG], score[:-1]))
-        jump = np.where(skip, np.concatenate(([_NEG, _NEG], score[:-2])), _NEG)
-        best = np.maximum(stay, np.maximum(step, jump))
-        back[t] = np.where(best == stay, 0, np.where(best == step, 1, 2))
-        score = best + emit[t]
+    step = np.full(s_total, _NEG)
+    jump = np.full(s_total, _NEG)
+    no_skip = ~skip
+    for t in range(1, t_total):  # preallocated buffers: a long window costs no allocation per frame
+        step[1:] = score[:-1]
+        jump[2:] = score[:-2]
+        jump[no_skip] = _NEG
+        from_step = step > score  # ties stay, then step, then jump
+        best = np.where(from_step, step, score)
+        from_jump = jump > best
+        row = back[t]
+        row[:] = from_step
+        row[from_jump] = 2
+        score = np.maximum(best, jump) + emit[t]
     s = s_total - 1 if score[-1] >= score[-2] else s_total - 2
     if not np.isfinite(score[s]) or score[s] <= _NEG / 2:
         raise ModelError("The audio gives no possible alignment for this text; check that the text matches it.")
@@ -129,29 +139,58 @@ class _CtcModel(Protocol):
     def ctc_log_probs(self, waveform: np.ndarray, columns: Sequence[int] | None = None) -> np.ndarray: ...
 
 
-def tokenize_words(tokenizer: _Tokenizer, words: Sequence[str]) -> list[list[int]]:
-    """Each word's token ids, spelled as it appears in running text (a leading space after the first)."""
-    return [list(tokenizer.encode(w if i == 0 else " " + w, add_special_tokens=False)) for i, w in enumerate(words)]
+def tokenize_words(tokenizer: _Tokenizer, words: Sequence[str], forms: Sequence[str] | None = None) -> list[list[int]]:
+    """Each word's token ids, spelled as in running text: `forms[k]` (the head's spelling, default the
+    word itself) after a space, except for the first word and between Chinese or Japanese units."""
+    forms = list(words) if forms is None else list(forms)
+    out: list[list[int]] = []
+    for i, (word, form) in enumerate(zip(words, forms, strict=True)):
+        spaced = i > 0 and needs_space(words[i - 1], word)
+        out.append(list(tokenizer.encode(" " + form if spaced else form, add_special_tokens=False)))
+    return out
 
 
 def align_words(model: _CtcModel, audio: np.ndarray, words: Sequence[str] | str, tokenizer: _Tokenizer,
-                offset_ms: int = 0, speaker: str | None = None) -> list[Word]:
-    """Time `words` (or a text, split at whitespace) against `audio` with the NAR encoder's BPE CTC head.
+                offset_ms: int = 0, speaker: str | None = None, language: str = "en") -> list[Word]:
+    """Time `words` (or a text, cut into word units) against `audio` with a BPE CTC head.
 
-    Times are absolute: `offset_ms` is where `audio` starts in the recording. Raises ModelError when
-    the text cannot fit in the audio.
+    Each word is fed to the head as the head spells it (`app.asr.align_text.ctc_form`: lowercase, no
+    punctuation, numbers in words); the words keep their displayed text. Words with nothing the head
+    can spell (a lone dash) are placed at their neighbours' boundary, source INTERPOLATED. Times are
+    absolute: `offset_ms` is where `audio` starts in the recording. Raises ModelError when the text
+    cannot fit in the audio.
     """
-    texts = words.split() if isinstance(words, str) else [w for w in words]
+    texts = split_units(words) if isinstance(words, str) else [w for w in words]
     if not texts:
         return []
     blank = int(model.cfg.blank_token_id)  # type: ignore[attr-defined]
-    word_tokens = tokenize_words(tokenizer, texts)
+    forms = [ctc_form(t, language) for t in texts]
+    spellable = [k for k, f in enumerate(forms) if f]
+    end_ms = offset_ms + len(audio) * 1000 // SAMPLE_RATE  # the last frame may reach past the audio
+    if not spellable:
+        return spread_words(texts, offset_ms, end_ms, speaker)
+    kept_texts = [texts[k] for k in spellable]
+    word_tokens = tokenize_words(tokenizer, kept_texts, [forms[k] for k in spellable])
     columns = [blank] + sorted({t for w in word_tokens for t in w} - {blank})
     log_probs = model.ctc_log_probs(np.asarray(audio, dtype=np.float32), columns)
     spans = word_frame_spans(log_probs, word_tokens, blank, columns)
-    words = timed_words(texts, spans, model.frame_s * 1000.0, offset_ms, speaker)
-    end_ms = offset_ms + len(audio) * 1000 // SAMPLE_RATE  # the last frame may reach past the audio
-    return [w.replace(start_ms=min(w.start_ms, end_ms), end_ms=min(w.end_ms, end_ms)) for w in words]
+    timed = timed_words(kept_texts, spans, model.frame_s * 1000.0, offset_ms, speaker)
+    timed = [w.replace(start_ms=min(w.start_ms, end_ms), end_ms=min(w.end_ms, end_ms)) for w in timed]
+    return _with_unspellable(texts, spellable, timed, offset_ms, speaker)
+
+
+def _with_unspellable(texts: Sequence[str], spellable: Sequence[int], timed: Sequence[Word], offset_ms: int,
+                      speaker: str | None) -> list[Word]:
+    """All words in order: the aligned ones, and the others as zero-length words where they fall."""
+    by_index = dict(zip(spellable, timed))
+    out: list[Word] = []
+    for k, text in enumerate(texts):
+        if k in by_index:
+            out.append(by_index[k])
+            continue
+        at = out[-1].end_ms if out else min((w.start_ms for w in timed), default=offset_ms)
+        out.append(Word(text, at, at, speaker, None, TimingSource.INTERPOLATED))
+    return out
 
 
 def load_ctc_aligner(model_name: str, device: str | None = None) -> tuple[_CtcModel, _Tokenizer]:
@@ -172,9 +211,9 @@ def load_ctc_aligner(model_name: str, device: str | None = None) -> tuple[_CtcMo
     if spec.family == "nar":
         from app.asr.nar.model import load_nar
 
-        return load_nar(folder, device=dev, dtype=dtype), load_tokenizer(folder)
+        return cast(_CtcModel, load_nar(folder, device=dev, dtype=dtype)), load_tokenizer(folder)
     if spec.family == "granite" and has_ctc_head(folder):
-        return load_granite_aligner(folder, dev, dtype), load_tokenizer(folder)
+        return cast(_CtcModel, load_granite_aligner(folder, dev, dtype)), load_tokenizer(folder)
     if spec.family == "granite":
         raise ModelError(
             f"{folder} has no CTC head ({HEAD_FILE}, shipped with granite-speech-4.1-2b); "

@@ -31,6 +31,7 @@ POOL_WINDOW = 4  # encoder frames per CTC frame
 BLANK_LABEL = 0
 ALIGN_BLANK = -1  # the blank's id in token space, for `app.asr.align` (no LLM token has it)
 _ENCODER_HOP_S = 2 * 160 / 16_000  # two 10 ms mel hops per encoder frame
+_SCORE_CHUNK = 256  # pooled frames per head matmul when scoring text tokens (about 100 MB of logits)
 _ARGMAX_CHUNK = 4096  # pooled frames per head matmul when drafting (bounds the [N, 100353] logits)
 
 
@@ -95,9 +96,15 @@ class CtcHead:
         labels = [BLANK_LABEL if t == ALIGN_BLANK else int(t) + 1 for t in tokens]
         if any(lab < 0 or lab >= self.labels for lab in labels):
             raise ModelError("The text holds tokens the model's CTC head cannot score.")
-        logits = self.logits(self.pool(hidden, p_blank)).float()
-        picked = logits[:, torch.tensor(labels, device=logits.device)] - torch.logsumexp(logits, -1, keepdim=True)
-        return picked.cpu().numpy()
+        pooled = self.pool(hidden, p_blank)
+        index = torch.tensor(labels, device=pooled.device)
+        parts = []
+        for i in range(0, pooled.shape[0], _SCORE_CHUNK):  # bounds the [frames, 100353] logits of a window
+            logits = self.logits(pooled[i : i + _SCORE_CHUNK]).float()
+            parts.append((logits[:, index] - torch.logsumexp(logits, -1, keepdim=True)).cpu())
+        if not parts:
+            return np.zeros((0, len(labels)), dtype=np.float32)
+        return torch.cat(parts).numpy()
 
     def draft_ids(self, states: Sequence[tuple[torch.Tensor, torch.Tensor | None]]) -> list[list[int]]:
         """Greedy CTC drafts (LLM token ids) for a batch of (encoder states [T, D], P(blank) [T])."""

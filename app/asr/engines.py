@@ -1,8 +1,9 @@
 """The autoregressive engines behind the `Engine` protocol, and what they share.
 
 - `GraniteTextEngine` (4.1-2b, 4.0-1b): punctuated or raw transcription, translation, keywords. The
-  model gives text without times, so each piece's words are spread over the speech in the piece
-  (source INTERPOLATED); the NAR aligner or the interview pipeline gives better times.
+  model gives text without times, so each piece's words are aligned with the checkpoint's own CTC
+  head (`app.asr.piece_align`, source ALIGNED); without a head, or for a translation, they are spread
+  over the speech in the piece (source INTERPOLATED) and `timing_note` says why.
 - `PlusEngine` (app/asr/plus_engine.py): word times and speakers from 4.1-2b-plus.
 - `InterviewEngine` (app/asr/interview_engine.py): 2b punctuated text with plus times and speakers.
 
@@ -29,6 +30,7 @@ from app.asr.engine import (
 )
 from app.asr.longform import run_pieces
 from app.asr.merge import split_words
+from app.asr.piece_align import PieceTimer, granite_piece_timer
 from app.asr.prompts import instruction
 from app.asr.segmentation import Piece, plan_pieces, speech_spans
 from app.asr.stitch import stitch
@@ -40,11 +42,19 @@ MAX_NEW_TOKENS_ENV = "VERBATIM_MAX_NEW_TOKENS"  # caps every generation (tests, 
 # a timestamp tag costs ~5 more tokens per word
 TOKENS_PER_S = {"punctuated": 8.0, "raw": 8.0, "translate": 10.0, "speakers": 10.0, "timestamps": 25.0}
 HARD_CUT_OVERLAP_S = 2.0
+# how many more tokens a second of speech costs in a language than in English, for the language the
+# model WRITES (the target when translating). Granite's BPE vocabulary spends about one token per
+# Japanese kana or kanji and per Chinese character: Japanese speech runs at about 7-8 morae a second,
+# written as 5-7 characters (~2.5x English's tokens per second), Mandarin at 4-5 characters (~2x);
+# Romance languages and German spell words in more pieces than English (~1.3x).
+LANGUAGE_TOKEN_FACTOR = {"en": 1.0, "fr": 1.3, "de": 1.3, "es": 1.3, "pt": 1.3, "it": 1.3, "ja": 2.5, "zh": 2.0}
 
 
-def token_budget(kind: str, samples: int) -> int:
-    """max_new_tokens for a piece of `samples` samples and a kind of output (capped by the env variable)."""
-    budget = int(TOKENS_PER_S.get(kind, 10.0) * samples / SAMPLE_RATE) + 20
+def token_budget(kind: str, samples: int, language: str | None = None) -> int:
+    """max_new_tokens for a piece of `samples` samples, a kind of output and the language written
+    (capped by the env variable); an unknown language gets the largest factor, so output is never cut."""
+    factor = LANGUAGE_TOKEN_FACTOR.get(language or "en", max(LANGUAGE_TOKEN_FACTOR.values()))
+    budget = int(TOKENS_PER_S.get(kind, 10.0) * factor * samples / SAMPLE_RATE) + 20
     cap = os.environ.get(MAX_NEW_TOKENS_ENV, "").strip()
     if cap.isdigit() and int(cap) > 0:
         budget = min(budget, int(cap))
@@ -143,6 +153,20 @@ class GraniteTextEngine:
         self.capabilities = self.spec.capabilities
         self.max_piece_s = max_piece_s
         self.overlap_s = overlap_s
+        self._timer: PieceTimer | None = None
+
+    @property
+    def timer(self) -> PieceTimer:
+        """Aligns each piece's words with the model's own CTC head (loaded on first use)."""
+        if self._timer is None:
+            self._timer = granite_piece_timer(self.runner)
+        return self._timer
+
+    def timing_note(self, options: TranscribeOptions) -> str:
+        """One sentence on why word times will be spread rather than aligned ("" when they are aligned)."""
+        if options.task == "translate":
+            return "A translation cannot be aligned to the speech, so word times are spread over each piece."
+        return self.timer.note
 
     def settings(self, options: TranscribeOptions) -> TranscriptionSettings:
         target = (options.target_language or "en") if options.task == "translate" else None
@@ -173,8 +197,10 @@ class GraniteTextEngine:
             yield EngineUpdate(Progress(0, 0, total, total))
             return
 
+        written = target if kind == "translate" else options.language
+
         def decode(batch: list[np.ndarray]) -> list[str]:
-            return self.runner.generate(batch, prompt, token_budget(kind, max(len(x) for x in batch)))
+            return self.runner.generate(batch, prompt, token_budget(kind, max(len(x) for x in batch), written))
 
         # interpolated times are rough, so the stitcher accepts matches further apart
         assembler = WordAssembler(tolerance_ms=2000)
@@ -183,8 +209,11 @@ class GraniteTextEngine:
         for results, progress in run_pieces(audio, pieces, decode, options.batch_size, cancel):
             words: list[Word] = []
             for piece, text in results:
-                piece_words = spread_over_speech(split_words(text), piece_speech_ms(audio, piece))
-                words += assembler.add(piece_words, piece, *neighbours(pieces, index))
+                texts = split_words(text)
+                timed = self.timer.align(audio, piece, texts, options.language) if kind != "translate" else None
+                if timed is None:  # no head, a translation, or text that does not fit the audio
+                    timed = spread_over_speech(texts, piece_speech_ms(audio, piece))
+                words += assembler.add(timed, piece, *neighbours(pieces, index))
                 index += 1
             yield EngineUpdate(progress, tuple(words))
         rest = assembler.flush()

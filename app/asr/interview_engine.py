@@ -84,7 +84,8 @@ class InterviewEngine:
             core_audio = [audio[core_of[p].start : core_of[p].end] for p in batch_pieces]
             core_audio = [np.asarray(x, dtype=np.float32) for x in core_audio]
             texts = self.text_runner.generate(core_audio, text_prompt,
-                                              token_budget(kind, max(len(x) for x in core_audio)))
+                                              token_budget(kind, max(len(x) for x in core_audio),
+                                                           options.language))
             return [(t, ts, sp) for t, (ts, sp) in zip(texts, passes.decode(batch))]
 
         assembler = WordAssembler()

@@ -22,6 +22,7 @@ from typing import Hashable, Sequence
 from app.asr.plus_output import TimedWord
 from app.core.document import TimingSource, Word
 from app.core.timing import spread_words
+from app.core.word_units import has_cjk, segment_cjk
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”)\]]*$")
@@ -34,19 +35,20 @@ def normalize_word(text: str) -> str:
     return _NON_WORD.sub("", text.lower())
 
 
-_OPENING = set("([{“‘«¿¡„‚")
+_OPENING = set("([{“‘«¿¡„‚「『（【〈《〔［")
 
 
 def split_words(text: str) -> list[str]:
     """Whitespace words with punctuation-only tokens attached to a neighbour ("Hello ," -> "Hello,").
 
-    Opening marks go to the next word ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote
+    Chinese and Japanese text is cut into word units (`app.core.word_units`: one per Han character,
+    per kana run, a Katakana word whole, punctuation attached). Opening marks go to the next word ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote
     opens when it is the first of a pair, and closes when it is the second.
     """
     out: list[str] = []
     lead = ""
     open_quote = False
-    for token in text.split():
+    for token in _tokens(text):
         opens = all(ch in _OPENING for ch in token) or (token == '"' and not open_quote)
         if token == '"' or (normalize_word(token) and token.count('"') % 2):
             open_quote = not open_quote
@@ -64,6 +66,13 @@ def split_words(text: str) -> list[str]:
         out[-1] += lead
     elif lead:
         out.append(lead)
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    out: list[str] = []
+    for token in text.split():
+        out.extend(segment_cjk(token) if has_cjk(token) else [token])
     return out
 
 

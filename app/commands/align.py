@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
             save_project(project, args.output)
         return 0
     audio = decode_16k_mono(project.media_path)
-    aligner = load_aligner(args.model, args.device)
+    aligner = load_aligner(args.model, args.device, project.transcript.settings.language or "en")
     new_words, report = retime_runs(words, audio, aligner, start_ms, end_ms)
     project.transcript.splice(0, len(words), new_words)
     target: Path = args.output or project.path

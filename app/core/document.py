@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Callable, Iterable, Sequence
 
 from app.core.errors import EditError
+from app.core.word_units import join_words
 
 
 class TimingSource(str, Enum):
@@ -192,7 +193,7 @@ class Transcript:
         return max((w.end_ms for w in self._words), default=0)
 
     def text(self, start: int = 0, end: int | None = None) -> str:
-        return " ".join(w.text for w in self._words[start:end])
+        return join_words([w.text for w in self._words[start:end]])
 
     # -- change notification -------------------------------------------------------------------
 

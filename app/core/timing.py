@@ -6,6 +6,7 @@ from difflib import SequenceMatcher
 from typing import Sequence
 
 from app.core.document import TimingSource, Word
+from app.core.word_units import split_units
 
 
 def spread_words(
@@ -50,7 +51,8 @@ def retime_text(
 ) -> list[Word]:
     """Words for `new_text` that replace `old_words`, keeping every timing the edit did not touch.
 
-    The rule (old word texts are diffed against the whitespace tokens of `new_text`, exact text,
+    The rule (old word texts are diffed against the word units of `new_text`
+    (whitespace words; Chinese and Japanese cut by `app.core.word_units.split_units`), exact text,
     `difflib.SequenceMatcher(autojunk=False)` after stripping the common prefix and suffix):
 
     - an unchanged word is kept as the very same `Word` (times, source, confidence, speaker, flag);
@@ -70,7 +72,7 @@ def retime_text(
     New words never overlap kept ones or leave [prev_end_ms, next_start_ms], provided the old words
     themselves were in order inside that span; with too little room new words get zero length.
     """
-    tokens = new_text.split()
+    tokens = split_units(new_text)
     old_texts = [w.text for w in old_words]
     n_old, n_new = len(old_texts), len(tokens)
     head = 0

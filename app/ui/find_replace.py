@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.core.edits import ReplaceText
 from app.core.errors import VerbatimError
+from app.core.word_units import UNIT_SEPARATOR, has_cjk
 from app.ui.transcript_render import token_spans
 
 if TYPE_CHECKING:
@@ -34,6 +35,15 @@ class Match:
     start: int
     end: int
     position: int  # text position of `start` in the editor's document
+
+
+def _unit_gaps(query: str) -> str:
+    """The query as a pattern that also matches across the zero-width spaces the editor shows between
+    Chinese and Japanese word units ("東京" finds "東\u200b京")."""
+    chars = [ch for ch in query if ch != UNIT_SEPARATOR]
+    if not has_cjk(query):
+        return re.escape("".join(chars))
+    return f"{re.escape(UNIT_SEPARATOR)}?".join(re.escape(ch) for ch in chars)
 
 
 class _FindEdit(QLineEdit):
@@ -134,7 +144,7 @@ class FindReplaceBar(QWidget):
         query = self.find_edit.text()
         if not query.strip():
             return None
-        body = re.escape(query)
+        body = _unit_gaps(query)
         if self.words_box.isChecked():
             body = rf"(?<!\w){body}(?!\w)"
         return re.compile(body, 0 if self.case_box.isChecked() else re.IGNORECASE)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QTextEdit, QVBoxLayout, QWidg
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.edits import AddSpeaker, AssignSpeaker, MergeSegment, ReplaceText, SplitSegment
 from app.core.errors import VerbatimError
+from app.core.word_units import separator_tokens, split_units
 from app.ui.find_replace import FindReplaceBar
 from app.ui.speakers_panel import build_speaker_menu
 from app.ui.transcript_render import (
@@ -298,7 +299,7 @@ class TranscriptEditor(QWidget):
         if removed == added and self._layout.consistent():
             qdoc = self._view.document()
             seg = self._layout.segment_at_block(qdoc.findBlock(position).blockNumber())
-            if seg is not None and qdoc.findBlock(position).text().split() == [
+            if seg is not None and separator_tokens(qdoc.findBlock(position).text()) == [
                     w.text for w in self._doc.words[seg.start:seg.end]]:
                 return  # a format-only change (e.g. the highlighter's relayout)
         self._on_user_edit(position)
@@ -309,7 +310,7 @@ class TranscriptEditor(QWidget):
         default_speaker = self._doc.speakers[0].id if self._doc.speakers else None
         plan = plan_edit(self._layout, position, self._view.textCursor().position(), default_speaker)
         if not plan.blocks_changed and self._layout.segments and (
-                plan.text.split() == [w.text for w in self._doc.words[plan.start:plan.end]]):
+                separator_tokens(plan.text) == [w.text for w in self._doc.words[plan.start:plan.end]]):
             return  # only spacing changed (e.g. a space typed before the next word): no edit yet
         self._typing = True
         try:
@@ -317,7 +318,7 @@ class TranscriptEditor(QWidget):
         finally:
             self._typing = False
         removed = plan.end - plan.start
-        change = Change(ChangeKind.WORDS, plan.start, removed, len(plan.text.split()) if ok else removed)
+        change = Change(ChangeKind.WORDS, plan.start, removed, len(split_units(plan.text)) if ok else removed)
         qdoc = self._view.document()
         self._rendering = True
         try:

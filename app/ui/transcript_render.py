@@ -1,8 +1,11 @@
 """The transcript as a QTextDocument: one block per segment, words separated by spaces.
 
+Chinese and Japanese word units are separated by a zero-width space instead (`app.core.word_units`),
+so the text reads without spaces and each unit is still a token of its own.
+
 The text document holds only the words (never speaker names or times: the editor paints those as
 headers in each block's top margin). Block `n` always shows segment `n` of the transcript, and the
-k-th run of non-space characters in a block is word `segment.start + k`; `TranscriptLayout` keeps
+k-th run of characters between (zero-width) spaces in a block is word `segment.start + k`; `TranscriptLayout` keeps
 that true across document changes by re-rendering only the blocks a change touched, maps word
 indices to text positions and back, and works out which words a user's edit of the text replaces
 and where the cursor belongs after a change. (Styles and headers: `app.ui.word_styles`.)
@@ -19,18 +22,19 @@ from dataclasses import dataclass
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
 
 from app.core.document import Change, Segment, Transcript, Word
+from app.core.word_units import display_join, separator_tokens
 
-_TOKEN = re.compile(r"\S+")
+_TOKEN = re.compile(r"[^\s\u200b]+")  # words; CJK units are shown apart by zero-width spaces
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of each whitespace-separated token of `text`."""
+    """(start, end) offsets of each token of `text` (separated by spaces or zero-width spaces)."""
     return [m.span() for m in _TOKEN.finditer(text)]
 
 
 def segment_text(words: Sequence[Word], segment: Segment) -> str:
-    """The block text of a segment: its words joined by single spaces."""
-    return " ".join(words[i].text for i in range(segment.start, segment.end))
+    """The block text of a segment: its words joined by single spaces (zero-width ones between CJK units)."""
+    return display_join([words[i].text for i in range(segment.start, segment.end)])
 
 
 def diff_segments(old: Sequence[Segment], new: Sequence[Segment], change: Change) -> tuple[int, int, int]:
@@ -168,7 +172,7 @@ class TranscriptLayout:
             if old_end - first == len(texts):  # same shape: touch only blocks whose text differs
                 for offset, text in enumerate(texts):
                     block = self.qdoc.findBlockByNumber(first + offset)
-                    if block.text().split() == text.split():
+                    if separator_tokens(block.text()) == separator_tokens(text):
                         kept.append(first + offset)
                     else:
                         cursor.setPosition(block.position())

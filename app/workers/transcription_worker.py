@@ -70,7 +70,9 @@ class TranscriptionWorker(BackgroundWorker):
             engine = self._engine_for(request)
             validate_options(engine.name, engine.capabilities, request.options)
             self.run_started.emit(engine.settings(request.options))
-            self.status.emit(f"Transcribing with {engine.name}...")
+            note = getattr(engine, "timing_note", None)
+            why = note(request.options) if callable(note) else ""
+            self.status.emit(f"Transcribing with {engine.name}..." + (f" {why}" if why else ""))
             self.progress.emit(0.0, total, 0, 0)
             for update in engine.transcribe(audio, request.options, token):
                 p = update.progress

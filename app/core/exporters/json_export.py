@@ -20,6 +20,7 @@ from typing import Any
 
 from app.core.document import Transcript, Word
 from app.core.exporters.common import ExportOptions, resolve_source, write_text
+from app.core.word_units import join_words
 
 FORMAT_MARKER = "verbatim-transcript"
 FORMAT_VERSION = 1
@@ -49,7 +50,7 @@ def transcript_to_dict(doc: Transcript, options: ExportOptions | None = None) ->
                 "speaker_name": doc.speaker_name(seg.speaker) or None,
                 "start_ms": chunk[0].start_ms,
                 "end_ms": max(w.end_ms for w in chunk),
-                "text": " ".join(w.text for w in chunk),
+                "text": join_words([w.text for w in chunk]),
                 "words": [_word(w) for w in chunk],
             }
         )

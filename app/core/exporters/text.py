@@ -10,6 +10,7 @@ from typing import Any
 from app.core.document import Transcript
 from app.core.exporters.common import ExportOptions, resolve_source, write_text
 from app.core.timecode import format_stamp
+from app.core.word_units import join_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ def paragraphs(doc: Transcript, speakers: bool = True) -> list[Paragraph]:
     out: list[Paragraph] = []
     for seg in doc.segments():
         chunk = words[seg.start : seg.end]
-        text = " ".join(w.text for w in chunk)
+        text = join_words([w.text for w in chunk])
         name = doc.speaker_name(seg.speaker) if speakers else ""
         out.append(Paragraph(chunk[0].start_ms, name, text))
     return out

@@ -16,6 +16,7 @@ from app.core.document import Speaker, Transcript, Word, default_color
 from app.core.errors import ImportExportError
 from app.core.timecode import parse_srt, parse_vtt
 from app.core.timing import spread_words
+from app.core.word_units import split_units
 
 PARAGRAPH_GAP_MS = 2000
 
@@ -190,7 +191,7 @@ def cues_to_transcript(cues: list[RawCue], name: str = "the file") -> Transcript
                     ids[speaker_name] = f"S{len(ids) + 1}"
                     speakers.append(Speaker(ids[speaker_name], speaker_name, default_color(len(speakers))))
                 sid = ids[speaker_name]
-            tokens = text.split()
+            tokens = split_units(text)
             texts += tokens
             who += [sid] * len(tokens)
         if not texts:
