@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from app.core.document import Speaker, TranscriptionSettings, Word
+from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks
 from app.ui.timefmt import format_ms
 from app.workers.transcription_worker import EngineFactory, TranscriptionRequest, TranscriptionThread
 
@@ -82,6 +83,8 @@ class TranscriptionController(QObject):
         self.last_cancelled = False
         self.device: str | None = None
         self.on_settings: Callable[[TranscriptionSettings], None] | None = None
+        self.paragraph_rules: ParagraphRules = DEFAULT_RULES
+        """Where paragraphs start inside one speaker's words (the window sets it from its settings)."""
 
     def _ensure_thread(self) -> TranscriptionThread:
         if self._thread is None:
@@ -158,7 +161,7 @@ class TranscriptionController(QObject):
             self._speakers = list(speakers)
         table = self._speakers or list(self._undo.document.speakers)
         self._undo.push_command(ReplaceTranscript(
-            list(self._words), table, self._settings, self._keywords, run_id=("transcription", id(self), self._run_id),
+            add_paragraph_breaks(self._words, self.paragraph_rules), table, self._settings, self._keywords, run_id=("transcription", id(self), self._run_id),
         ))
 
     def _finish(self) -> None:

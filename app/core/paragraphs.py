@@ -1,0 +1,92 @@
+"""Paragraph breaks for transcripts without speaker labels (and long turns with them).
+
+A model that gives no speaker turns (4.1-2b alone, NAR) would leave a whole interview as one
+paragraph with one timestamp. `add_paragraph_breaks` starts a new paragraph (sets `starts_segment`)
+
+- at every silence of at least `ParagraphRules.pause_ms` between two words of one speaker, and
+- after a sentence end ("." "?" "!" "…", closing quotes allowed) followed by a silence of at least
+  `sentence_pause_ms`, once the paragraph has run `min_paragraph_ms`, and
+- past `max_paragraph_ms`, at the first silence of `sentence_pause_ms` even without punctuation
+  (NAR output has none), so that no paragraph runs on for minutes.
+
+It only adds breaks: a break a person made (or removed) elsewhere is left alone, and a speaker change
+always starts a segment anyway. The thresholds live here and nowhere else; the GUI keeps the person's
+choice in its settings and hands it in as a `ParagraphRules`.
+
+Project files of schema 1 were written before this existed: `migrate_schema1_words` gives them the
+same breaks on open (see `app.core.project`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from app.core.document import Word
+
+_SENTENCE_END = (".", "?", "!", "\u2026", "。", "？", "！")
+_CLOSERS = "\"'\u201d\u2019)]\u00bb"
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphRules:
+    """When a new paragraph starts inside one speaker's words (all times in ms)."""
+
+    pause_ms: int = 1500
+    """A silence this long always starts a paragraph."""
+    sentence_pause_ms: int = 500
+    """A sentence end followed by a silence this long starts one, once the paragraph has run `min_paragraph_ms`."""
+    min_paragraph_ms: int = 12_000
+    max_paragraph_ms: int = 60_000
+
+    def checked(self) -> "ParagraphRules":
+        """The same rules with every threshold clamped to a sensible range (settings may hold anything)."""
+        pause = min(max(int(self.pause_ms), 300), 60_000)
+        sentence = min(max(int(self.sentence_pause_ms), 100), pause)
+        low = min(max(int(self.min_paragraph_ms), 0), 600_000)
+        high = min(max(int(self.max_paragraph_ms), low + 1000), 3_600_000)
+        return ParagraphRules(pause, sentence, low, high)
+
+
+DEFAULT_RULES = ParagraphRules()
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a word closes a sentence: "done." "why?" "said.\u201d" (an abbreviation counts too)."""
+    return text.rstrip(_CLOSERS).endswith(_SENTENCE_END)
+
+
+def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES) -> list[int]:
+    """Indices of the words that should start a new paragraph under `rules` (not counting existing breaks)."""
+    rules = rules.checked()
+    out: list[int] = []
+    if not words:
+        return out
+    para_start = words[0].start_ms
+    for i in range(1, len(words)):
+        prev, word = words[i - 1], words[i]
+        if word.starts_segment or word.speaker != prev.speaker:
+            para_start = word.start_ms
+            continue
+        gap = word.start_ms - prev.end_ms
+        length = prev.end_ms - para_start
+        sentence = ends_sentence(prev.text)
+        if (gap >= rules.pause_ms
+                or (sentence and gap >= rules.sentence_pause_ms and length >= rules.min_paragraph_ms)
+                or (length >= rules.max_paragraph_ms and (sentence or gap >= rules.sentence_pause_ms))):
+            out.append(i)
+            para_start = word.start_ms
+    return out
+
+
+def add_paragraph_breaks(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES) -> list[Word]:
+    """`words` with `starts_segment` set where `rules` start a paragraph; existing breaks are kept."""
+    out = list(words)
+    for i in break_points(out, rules):
+        out[i] = out[i].replace(starts_segment=True)
+    return out
+
+
+def migrate_schema1_words(words: Sequence[Word]) -> list[Word]:
+    """Schema 1 -> 2: a project saved before automatic paragraphs gets them (only breaks are added)."""
+    return add_paragraph_breaks(words, DEFAULT_RULES)
