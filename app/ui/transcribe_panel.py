@@ -7,6 +7,8 @@ the model registry; the interview pipeline (2b text + plus timings and speakers)
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
@@ -22,6 +24,7 @@ MODEL_CHOICES = (
 LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"), ("ja", "Japanese"))
 TARGETS = LANGUAGES + (("it", "Italian"), ("zh", "Chinese"))
 _NAMES = dict(TARGETS)
+_BASE_ROLE = Qt.ItemDataRole.UserRole + 1  # a choice's name without its installed mark
 
 
 def model_capabilities(key: str) -> Capabilities | None:
@@ -130,6 +133,33 @@ class TranscribePanel(QWidget):
                     box.setCurrentIndex(i)
         self._update_enabled()
 
+    def choices(self) -> list[str]:
+        """The keys of the transcription choices in the model list, in order."""
+        return [str(self.model_box.itemData(row)) for row in range(self.model_box.count())]
+
+    def choice_label(self, key: str) -> str:
+        """A choice's name without its installed mark ("Interview (2B + Plus)")."""
+        row = self.model_box.findData(key)
+        base = self.model_box.itemData(row, _BASE_ROLE) if row >= 0 else None
+        return str(base) if base else (self.model_box.itemText(row) if row >= 0 else key)
+
+    def set_model_states(self, states: Mapping[str, Any]) -> None:
+        """Mark each choice installed / partly installed / not installed (`ChoiceState`s by key), sizes in
+        the tooltip."""
+        for row in range(self.model_box.count()):
+            key = str(self.model_box.itemData(row))
+            base = self.choice_label(key)
+            self.model_box.setItemData(row, base, _BASE_ROLE)
+            state = states.get(key)
+            if state is None:
+                continue
+            mark = "\u2713 " if state.ready else ""
+            suffix = "" if state.ready else f" \u2014 {state.label()}"
+            self.model_box.setItemText(row, f"{mark}{base}{suffix}")
+            tip = self.model_box.itemData(row, Qt.ItemDataRole.ToolTipRole) or ""
+            first = str(tip).split("\n\n")[0]
+            self.model_box.setItemData(row, f"{first}\n\n{state.details()}", Qt.ItemDataRole.ToolTipRole)
+
     def is_enabled(self, box: QComboBox, value: str) -> bool:
         """Whether `value` can be picked in `box` now (for tests and tooltips)."""
         model = box.model()
@@ -145,7 +175,7 @@ class TranscribePanel(QWidget):
 
     def _update_enabled(self) -> None:
         caps = self.capabilities
-        name = self.model_box.currentText()
+        name = self.choice_label(self.model_key)
         for box in (self.language_box, self.task_box, self.target_box):
             box.blockSignals(True)
         try:

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFi
                                QLabel, QMessageBox, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes, offline_help
+from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
 from app.asr.registry import MODELS
 from app.core.errors import VerbatimError
-from app.ui.dialogs.first_run_dialog import short_path, title
+from app.ui.dialogs.first_run_dialog import gui_offline_help, short_path, title
 from app.workers.download_worker import ModelDownload
 
 STATE_TEXT = {"ready": "Downloaded", "partial": "Partly downloaded", "missing": "Not downloaded"}
@@ -283,7 +283,7 @@ class ModelsDialog(QDialog):
 
     def _on_panel_failed(self, key: str, message: str, offline: bool) -> None:
         if offline:
-            self.offline_label.setText(offline_help(self.store.spec(key)))
+            self.offline_label.setText(gui_offline_help(self.store.spec(key)))
             self.offline_label.show()
         self.refresh()
 
