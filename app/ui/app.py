@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from app.core.errors import VerbatimError
+from app.ui.folders import DEMO_PREFIX
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
@@ -23,7 +24,7 @@ def demo_copy(target: Path | None = None) -> Path:
     """Copy demo.wav and demo.verbatim into `target` (default: a fresh temporary folder); the project path."""
     if not (DEMO_DIR / "demo.verbatim").is_file() or not (DEMO_DIR / "demo.wav").is_file():
         raise VerbatimError("The demo interview is missing from this installation.")
-    folder = Path(target) if target is not None else Path(tempfile.mkdtemp(prefix="verbatim-demo-"))
+    folder = Path(target) if target is not None else Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("demo.wav", "demo.verbatim"):
         shutil.copyfile(DEMO_DIR / name, folder / name)
@@ -79,20 +80,23 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     else:
         window = MainWindow()
     window.show()
+    demo_folder: Path | None = None
     if demo:
         path = demo_copy()
+        demo_folder = path.parent
     if path is not None:
         window.open_path(Path(path))
-    else:
-        window.files.offer_orphan_recovery()
-    if shot:
-        _schedule_screenshot(window, app, Path(shot))
-    else:
+    elif not window.files.offer_orphan_recovery() and not shot:
+        # a first start with nothing to open: the guide, when no model is here (the demo needs none)
         from PySide6.QtCore import QTimer
 
         from app.ui import window_dialogs
 
         QTimer.singleShot(0, lambda: window_dialogs.first_run(window))
+    if shot:
+        _schedule_screenshot(window, app, Path(shot))
     status = app.exec()
     window.shutdown()
+    if demo_folder is not None:  # the demo's temporary copy is not left behind (Save put it elsewhere)
+        shutil.rmtree(demo_folder, ignore_errors=True)
     return int(status)

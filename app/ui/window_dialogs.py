@@ -17,7 +17,7 @@ def export(window: "MainWindow") -> None:
     from app.ui.dialogs.export_dialog import ExportDialog
 
     if window.project is not None:
-        dialog = ExportDialog(window.project, window)
+        dialog = ExportDialog(window.project, window, settings=window.settings)
         if dialog.exec():
             window.show_message(f"Exported {dialog.written.name}.")
 
@@ -36,10 +36,14 @@ def import_transcript(window: "MainWindow", path: Path | None = None) -> None:
         window.show_message("Open a recording first, then import its transcript.")
         return
     if path is None:
-        chosen, _ = QFileDialog.getOpenFileName(window, "Import Transcript", "", TRANSCRIPT_FILTER)
+        from app.ui.folders import remember_folder, start_folder
+
+        start = str(start_folder(window.project, window.settings))
+        chosen, _ = QFileDialog.getOpenFileName(window, "Import Transcript", start, TRANSCRIPT_FILTER)
         if not chosen:
             return
         path = Path(chosen)
+        remember_folder(window.settings, path)
     try:
         doc = read_transcript(path)
     except VerbatimError as exc:
