@@ -90,9 +90,17 @@ class TranscribePanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(6)
-        for label, box in (("Model", self.model_box), ("Language", self.language_box), (None, self.task_box)):
-            if label:
-                layout.addWidget(QLabel(label))
+        # narrow boxes (the open list shows whole names) keep the transport on the toolbar at 1024 px
+        for box, chars, tip in ((self.model_box, 18, "The model to transcribe with"),
+                                (self.language_box, 7, "The language spoken in the recording"),
+                                (self.task_box, 8, "Transcribe, or translate into another language"),
+                                (self.target_box, 7, "The language to translate into")):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(chars)
+            box.setToolTip(tip)
+            box.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.model_box.view().setMinimumWidth(320)
+        for box in (self.model_box, self.language_box, self.task_box):
             layout.addWidget(box)
         layout.addWidget(self._target_label)
         layout.addWidget(self.target_box)
@@ -206,6 +214,9 @@ class TranscribePanel(QWidget):
         translating = self.task_box.currentData() == "translate"
         self.target_box.setEnabled(translating)
         self._target_label.setEnabled(translating)
+        # shown only while translating: the toolbar keeps its room for the transport
+        self.target_box.setVisible(translating)
+        self._target_label.setVisible(translating)
         self.target_box.setToolTip("" if translating else "Choose Translate to pick a target language.")
 
     def _on_choice_changed(self, *_args: object) -> None:
