@@ -59,6 +59,27 @@ def _schedule_screenshot(window, app, out: Path) -> None:
         QTimer.singleShot(10_000, grab)
 
 
+def start_up(window, path: Path | None, demo: bool, guide: bool = True) -> Path | None:
+    """Open what the command line asked for; returns the demo's temporary folder (removed at exit).
+
+    The demo opens with nothing over it. Only a start with nothing to open (no file, no --demo, no
+    work to recover) shows the first-run guide, and only when no model is on this computer.
+    """
+    demo_folder: Path | None = None
+    if demo:
+        path = demo_copy()
+        demo_folder = path.parent
+    if path is not None:
+        window.open_path(Path(path))
+    elif not window.files.offer_orphan_recovery() and guide:
+        from PySide6.QtCore import QTimer
+
+        from app.ui import window_dialogs
+
+        QTimer.singleShot(0, window, lambda: window_dialogs.first_run(window))
+    return demo_folder
+
+
 def run_gui(path: Path | None = None, demo: bool = False) -> int:
     """Run the editor until its window closes; returns the exit status."""
     from PySide6.QtCore import QCoreApplication
@@ -80,19 +101,7 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     else:
         window = MainWindow()
     window.show()
-    demo_folder: Path | None = None
-    if demo:
-        path = demo_copy()
-        demo_folder = path.parent
-    if path is not None:
-        window.open_path(Path(path))
-    elif not window.files.offer_orphan_recovery() and not shot:
-        # a first start with nothing to open: the guide, when no model is here (the demo needs none)
-        from PySide6.QtCore import QTimer
-
-        from app.ui import window_dialogs
-
-        QTimer.singleShot(0, lambda: window_dialogs.first_run(window))
+    demo_folder = start_up(window, path, demo, guide=not shot)
     if shot:
         _schedule_screenshot(window, app, Path(shot))
     status = app.exec()

@@ -3,7 +3,7 @@
 It lists every model the choice still needs with its size (and how much of a partial download is
 there), the total to download, a "Get models…" button that opens the Models dialog on the first
 missing one, and what to do without internet access. It never shows a command line, and none of its
-buttons starts a download by itself.
+buttons starts a download by itself (Get models… only opens the Models dialog).
 """
 
 from __future__ import annotations
@@ -59,9 +59,6 @@ class MissingModelsDialog(QDialog):
         self.get_button.setToolTip("Open the Models dialog to download or copy them in")
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.addButton(self.get_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        for button in (self.get_button, self.cancel_button):
-            button.setAutoDefault(False)
-            button.setDefault(False)
         self.get_button.clicked.connect(self._on_get_clicked)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
