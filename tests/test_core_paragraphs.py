@@ -78,3 +78,11 @@ def test_schema_2_projects_keep_exactly_the_breaks_they_hold(tmp_path: Path) -> 
     save_project(Project(Transcript.from_words(words)), tmp_path / "p.verbatim")
     back = load_project(tmp_path / "p.verbatim")
     assert [w.starts_segment for w in back.transcript.words] == [False, False, True]
+
+
+def test_a_pause_inside_a_stretched_word_counts_from_the_recording() -> None:
+    # 2b words are spread over the voiced stretches: "We" starts before a 2.5 s silence and ends after it
+    words = _words([("samples?", 3_700, 4_030), ("We", 4_030, 7_000), ("found", 7_000, 7_300)])
+    assert break_points(words) == []  # the words alone show no gap
+    assert break_points(words, pauses=[(4_040, 6_540)]) == [1]
+    assert break_points(words, pauses=[(4_040, 4_400)]) == []  # a short pause is no paragraph

@@ -9,6 +9,11 @@ paragraph with one timestamp. `add_paragraph_breaks` starts a new paragraph (set
 - past `max_paragraph_ms`, at the first silence of `sentence_pause_ms` even without punctuation
   (NAR output has none), so that no paragraph runs on for minutes.
 
+Models without word timestamps (4.1-2b, NAR) get times spread over the voiced stretches of each piece,
+so a word next to a pause often stretches across it and the gap between words is zero. The pauses of
+the recording itself (`pauses`, silences in ms) are therefore counted too: a pause belongs to the
+boundary between the two words whose centres it lies between.
+
 It only adds breaks: a break a person made (or removed) elsewhere is left alone, and a speaker change
 always starts a segment anyway. The thresholds live here and nowhere else; the GUI keeps the person's
 choice in its settings and hands it in as a `ParagraphRules`.
@@ -19,6 +24,7 @@ same breaks on open (see `app.core.project`).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -56,12 +62,32 @@ def ends_sentence(text: str) -> bool:
     return text.rstrip(_CLOSERS).endswith(_SENTENCE_END)
 
 
-def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES) -> list[int]:
-    """Indices of the words that should start a new paragraph under `rules` (not counting existing breaks)."""
+Pause = tuple[int, int]
+
+
+def _pause_lookup(pauses: Sequence[Pause]) -> tuple[list[float], list[int]]:
+    """Pause midpoints (sorted) and their lengths, for the boundary test in `break_points`."""
+    rows = sorted(((a + b) / 2, b - a) for a, b in pauses if b > a)
+    return [m for m, _ in rows], [length for _, length in rows]
+
+
+def _pause_between(mids: list[float], lengths: list[int], after_ms: float, before_ms: float) -> int:
+    """The longest recording pause whose midpoint lies in (after_ms, before_ms]; 0 when none."""
+    lo, hi = bisect.bisect_right(mids, after_ms), bisect.bisect_right(mids, before_ms)
+    return max(lengths[lo:hi], default=0)
+
+
+def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,
+                 pauses: Sequence[Pause] = ()) -> list[int]:
+    """Indices of the words that should start a new paragraph under `rules` (not counting existing breaks).
+
+    `pauses`: silences of the recording as (start_ms, end_ms), when it is at hand.
+    """
     rules = rules.checked()
     out: list[int] = []
     if not words:
         return out
+    mids, lengths = _pause_lookup(pauses)
     para_start = words[0].start_ms
     for i in range(1, len(words)):
         prev, word = words[i - 1], words[i]
@@ -69,6 +95,9 @@ def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES) -
             para_start = word.start_ms
             continue
         gap = word.start_ms - prev.end_ms
+        if mids:
+            centre_prev, centre = (prev.start_ms + prev.end_ms) / 2, (word.start_ms + word.end_ms) / 2
+            gap = max(gap, _pause_between(mids, lengths, centre_prev, centre))
         length = prev.end_ms - para_start
         sentence = ends_sentence(prev.text)
         if (gap >= rules.pause_ms
@@ -79,10 +108,11 @@ def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES) -
     return out
 
 
-def add_paragraph_breaks(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES) -> list[Word]:
+def add_paragraph_breaks(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,
+                         pauses: Sequence[Pause] = ()) -> list[Word]:
     """`words` with `starts_segment` set where `rules` start a paragraph; existing breaks are kept."""
     out = list(words)
-    for i in break_points(out, rules):
+    for i in break_points(out, rules, pauses):
         out[i] = out[i].replace(starts_segment=True)
     return out
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
@@ -87,12 +89,24 @@ class ParagraphDialog(QDialog):
         super().accept()
 
 
-def apply_paragraph_breaks(undo_stack: Any, rules: ParagraphRules) -> int:
-    """Add `rules`' breaks to the open transcript as one undo step; how many paragraphs were added."""
+def recording_pauses(samples: Any, rate: int = 16_000) -> list[tuple[int, int]]:
+    """The silences of a 16 kHz recording, in ms, as the engines see them (`speech_spans`)."""
+    if samples is None or len(samples) == 0:
+        return []
+    from app.asr.segmentation import speech_spans
+
+    spans = speech_spans(np.asarray(samples, dtype=np.float32).reshape(-1))
+    return [(b * 1000 // rate, a2 * 1000 // rate) for (_, b), (a2, _) in zip(spans, spans[1:])]
+
+
+def apply_paragraph_breaks(undo_stack: Any, rules: ParagraphRules, samples: Any = None) -> int:
+    """Add `rules`' breaks to the open transcript as one undo step; how many paragraphs were added.
+
+    `samples`: the recording (16 kHz), so that its pauses count too."""
     from app.core.edits import SpliceWords
 
     words = list(undo_stack.document.words)
-    new = add_paragraph_breaks(words, rules)
+    new = add_paragraph_breaks(words, rules, recording_pauses(samples))
     added = sum(a.starts_segment != b.starts_segment for a, b in zip(words, new))
     if added:
         undo_stack.push_command(SpliceWords(0, len(words), new, "Add paragraph breaks"))

@@ -9,6 +9,7 @@ run leaves what is on screen. The status bar shows audio time done, an ETA and a
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 import numpy as np
@@ -85,6 +86,10 @@ class TranscriptionController(QObject):
         self.on_settings: Callable[[TranscriptionSettings], None] | None = None
         self.paragraph_rules: ParagraphRules = DEFAULT_RULES
         """Where paragraphs start inside one speaker's words (the window sets it from its settings)."""
+        # the recording's pauses (for paragraph breaks) are found off the GUI thread: ~1 s for 2 hours
+        self._pause_finder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pauses")
+        self._pauses: Future | None = None
+        self._pushed_with_pauses = True
 
     def _ensure_thread(self) -> TranscriptionThread:
         if self._thread is None:
@@ -109,6 +114,9 @@ class TranscriptionController(QObject):
         self._keywords = tuple(options.keywords) or tuple(undo_stack.document.keywords)
         self._started = time.monotonic()
         self._done_s = 0.0
+        from app.ui.paragraph_settings import recording_pauses
+
+        self._pauses = self._pause_finder.submit(recording_pauses, audio)  # paragraphs break at pauses too
         self.last_error, self.last_cancelled = None, False
         self.running = True
         self.widget.begin("Starting...")
@@ -126,6 +134,7 @@ class TranscriptionController(QObject):
         """Cancel and stop the worker thread (the window is closing)."""
         if self._thread is not None:
             self._thread.shutdown()
+        self._pause_finder.shutdown(wait=True, cancel_futures=True)
 
     # -- worker signals ---------------------------------------------------------------------------
 
@@ -150,8 +159,6 @@ class TranscriptionController(QObject):
         self.widget.say(text)
 
     def _on_worker_words_ready(self, words: list[Word], speakers: list[Speaker]) -> None:
-        from app.core.edits import ReplaceTranscript
-
         if not self.running or self._undo is None:
             return
         if self._undo is not getattr(self._window, "undo_stack", self._undo):
@@ -159,10 +166,35 @@ class TranscriptionController(QObject):
         self._words.extend(words)
         if speakers:
             self._speakers = list(speakers)
+        self._push_words(wait_for_pauses=False)
+
+    def _push_words(self, wait_for_pauses: bool) -> None:
+        """Push the run's words so far, with paragraph breaks, as one step of the run (it merges)."""
+        from app.core.edits import ReplaceTranscript
+
+        pauses = self._known_pauses(wait_for_pauses)
+        self._pushed_with_pauses = pauses is not None
         table = self._speakers or list(self._undo.document.speakers)
         self._undo.push_command(ReplaceTranscript(
-            add_paragraph_breaks(self._words, self.paragraph_rules), table, self._settings, self._keywords, run_id=("transcription", id(self), self._run_id),
+            add_paragraph_breaks(self._words, self.paragraph_rules, pauses or ()), table, self._settings,
+            self._keywords, run_id=("transcription", id(self), self._run_id),
         ))
+
+    def _known_pauses(self, wait: bool) -> list[tuple[int, int]] | None:
+        """The recording's pauses once found (None until then: later pieces re-break the whole run)."""
+        pending = self._pauses
+        if pending is None or (not wait and not pending.done()):
+            return None
+        try:
+            return list(pending.result(timeout=10))
+        except Exception:  # noqa: BLE001 - no pauses is a fine answer: breaks then come from word gaps
+            return []
+
+    def _complete_breaks(self) -> None:
+        """At the end of a run: if the pauses came after the last piece, break the paragraphs once more."""
+        if (self._words and not self._pushed_with_pauses and self._undo is not None
+                and self._undo is getattr(self._window, "undo_stack", self._undo)):
+            self._push_words(wait_for_pauses=True)
 
     def _finish(self) -> None:
         self.running = False
@@ -171,6 +203,7 @@ class TranscriptionController(QObject):
 
     def _on_worker_finished(self, cancelled: bool) -> None:
         self.last_cancelled = cancelled
+        self._complete_breaks()
         self._finish()
         n = len(self._words)
         if cancelled:

@@ -99,7 +99,8 @@ def paragraphs(window: "MainWindow") -> None:
     can_apply = window.undo_stack is not None and not window.transcription.running
     dialog = ParagraphDialog(window.settings, window, can_apply=can_apply)
     if dialog.exec() and dialog.apply_now.isChecked() and window.undo_stack is not None:
-        added = apply_paragraph_breaks(window.undo_stack, dialog.rules())
+        samples = window.audio.samples if window.audio is not None else None
+        added = apply_paragraph_breaks(window.undo_stack, dialog.rules(), samples)
         window.show_message(f"Added {added} paragraph break{'s' if added != 1 else ''}." if added
                             else "No new paragraph breaks: the transcript already has them.")
 
