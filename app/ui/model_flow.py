@@ -100,6 +100,20 @@ class ModelFlow(QObject):
         self._window.show_message(f"{label} needs models that are not on this computer yet.")
         return dialog
 
+    def offer_model(self, key: str, purpose: str) -> Any:
+        """A command needs model `key` (Re-align needs one that aligns): the missing-models dialog for it."""
+        state = choice_states([key], self.store)[key]
+        if state.ready:
+            return None
+        from app.ui.dialogs.missing_models_dialog import MissingModelsDialog
+
+        dialog = MissingModelsDialog(purpose, [state], self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.get_models.connect(self.show_models)
+        self.missing_dialog = dialog
+        dialog.open()
+        return dialog
+
     def show_models(self, key: str = "") -> Any:
         """Transcribe > Models…, on model `key` when given; the marks are refreshed when it closes."""
         from app.ui.dialogs.models_dialog import show_models_dialog

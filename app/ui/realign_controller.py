@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 WHAT_IT_DOES = ("Re-time the words you typed or changed (their times are only interpolated) against the "
                 "recording; with a selection, only the edited words in it")
+ALIGNER_MODEL = "nar"  # the model Re-align offers when none can align (4.1-2b needs a CTC head file too)
 CHECK_EVERY_S = 5.0  # how long a "which model can align" answer is reused while typing
 
 
@@ -89,11 +90,11 @@ class RealignController(QObject):
             tip = "Open a project with its recording to re-align edited words."
         else:
             model, why = self.aligner_model()
-            if model is None:
-                tip = why
-            elif not has_interpolated(doc.words):
+            if not has_interpolated(doc.words):
                 tip = ("No edited words to re-align: words you type or change get interpolated times, "
                        "which this re-times.")
+            elif model is None:  # enabled: choosing it offers the model it needs
+                enabled, tip = True, f"{why} Choose Re-align to see how to get it."
             else:
                 enabled, tip = True, f"{WHAT_IT_DOES} (model: {model})."
         busy = self.running or w.transcription.running
@@ -129,6 +130,7 @@ class RealignController(QObject):
         if model is None:
             self.update_action()
             self.message.emit(why)
+            w.model_flow.offer_model(ALIGNER_MODEL, "Re-align Edited Words")
             return
         words = list(stack.document.words)
         first, last = self.selected_range()
