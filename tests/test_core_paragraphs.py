@@ -86,3 +86,12 @@ def test_a_pause_inside_a_stretched_word_counts_from_the_recording() -> None:
     assert break_points(words) == []  # the words alone show no gap
     assert break_points(words, pauses=[(4_040, 6_540)]) == [1]
     assert break_points(words, pauses=[(4_040, 4_400)]) == []  # a short pause is no paragraph
+
+
+def test_a_pause_break_moves_to_a_sentence_end_a_word_or_two_away() -> None:
+    spec = [("the", 0, 200), ("river?", 200, 600), ("We", 600, 800), ("found", 3_000, 3_300), ("it", 3_300, 3_500)]
+    words = _words(spec)  # spread-out times put "We" before the pause; the sentence ended at "river?"
+    assert break_points(words) == [2]
+    assert break_points(words, ParagraphRules(snap_words=0)) == [3]
+    no_end = _words([("a", 0, 200), ("b", 200, 400), ("c", 3_000, 3_200)])
+    assert break_points(no_end) == [2]  # no sentence end near: the break stays at the pause

@@ -15,14 +15,16 @@ from PySide6.QtCore import Qt
 from app.asr.engines import GraniteTextEngine
 from app.asr.registry import MODELS
 from app.core.exporters import ExportOptions, export_document
-from app.core.paragraphs import ParagraphRules
+from app.core.paragraphs import ParagraphRules, ends_sentence
 from app.ui.paragraph_settings import apply_paragraph_breaks, paragraph_rules, save_paragraph_rules
 from conftest import make_speech
 from ui_window_support import new_window, open_and_wait
 
-SCRIPT = ("Doctor Osei, thank you for joining us. What did your team find in the river? "
-          "We found microplastics in every sample we took. Some sites had more than others. "
-          "Which sites were the worst? The ones below the old factory, by a wide margin.")
+TURNS = ["Doctor Osei, thank you for joining us. What did your team find?",
+         "We found microplastics in every sample we took.",
+         "Which sites were the worst?",
+         "The ones below the old factory, by a wide margin."]
+SCRIPT = " ".join(TURNS)  # what the double 'hears'; said by two voices with pauses between turns
 
 
 class ScriptedRunner:
@@ -46,10 +48,7 @@ def _two_voices_with_pauses(folder: Path) -> Path:
     """Two espeak voices taking turns, 2.5 s of silence between turns."""
     parts = []
     rate = 22050
-    for i, (voice, text) in enumerate([("en", "Doctor Osei, thank you for joining us. What did your team find?"),
-                                       ("en+f3", "We found microplastics in every sample we took."),
-                                       ("en", "Which sites were the worst?"),
-                                       ("en+f3", "The ones below the old factory, by a wide margin.")]):
+    for i, (voice, text) in enumerate(zip(["en", "en+f3", "en", "en+f3"], TURNS)):
         wav = make_speech(folder / f"part{i}.wav", text, voice=voice)
         data, rate = sf.read(wav, dtype="float32")
         parts += [data, np.zeros(int(2.5 * rate), dtype=np.float32)]
@@ -71,6 +70,7 @@ def test_a_2b_only_transcript_gets_paragraphs_with_times_in_the_editor_and_expor
     assert all(x.speaker is None for x in doc.words)
     segments = doc.segments()
     assert len(segments) >= 3  # not one block for the whole recording
+    assert all(ends_sentence(doc.words[s.end - 1].text) for s in segments)  # breaks at sentence ends
     starts = [doc.words[s.start].start_ms for s in segments]
     assert starts == sorted(set(starts)) and starts[-1] > 10_000
     headers = [w.editor.header_text(i) for i in range(len(segments))]

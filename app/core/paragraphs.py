@@ -3,7 +3,9 @@
 A model that gives no speaker turns (4.1-2b alone, NAR) would leave a whole interview as one
 paragraph with one timestamp. `add_paragraph_breaks` starts a new paragraph (sets `starts_segment`)
 
-- at every silence of at least `ParagraphRules.pause_ms` between two words of one speaker, and
+- at every silence of at least `ParagraphRules.pause_ms` between two words of one speaker (moved to
+  a sentence end at most `snap_words` words before it or one word after: spread-out times put a word
+  or two on the wrong side of a pause), and
 - after a sentence end ("." "?" "!" "…", closing quotes allowed) followed by a silence of at least
   `sentence_pause_ms`, once the paragraph has run `min_paragraph_ms`, and
 - past `max_paragraph_ms`, at the first silence of `sentence_pause_ms` even without punctuation
@@ -44,6 +46,8 @@ class ParagraphRules:
     """A sentence end followed by a silence this long starts one, once the paragraph has run `min_paragraph_ms`."""
     min_paragraph_ms: int = 12_000
     max_paragraph_ms: int = 60_000
+    snap_words: int = 2
+    """A pause's break moves to a sentence end this many words away at most."""
 
     def checked(self) -> "ParagraphRules":
         """The same rules with every threshold clamped to a sensible range (settings may hold anything)."""
@@ -51,7 +55,7 @@ class ParagraphRules:
         sentence = min(max(int(self.sentence_pause_ms), 100), pause)
         low = min(max(int(self.min_paragraph_ms), 0), 600_000)
         high = min(max(int(self.max_paragraph_ms), low + 1000), 3_600_000)
-        return ParagraphRules(pause, sentence, low, high)
+        return ParagraphRules(pause, sentence, low, high, min(max(int(self.snap_words), 0), 10))
 
 
 DEFAULT_RULES = ParagraphRules()
@@ -100,12 +104,31 @@ def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,
             gap = max(gap, _pause_between(mids, lengths, centre_prev, centre))
         length = prev.end_ms - para_start
         sentence = ends_sentence(prev.text)
-        if (gap >= rules.pause_ms
-                or (sentence and gap >= rules.sentence_pause_ms and length >= rules.min_paragraph_ms)
+        if gap >= rules.pause_ms:
+            at = _snap_to_sentence_end(words, i, rules.snap_words, out[-1] if out else 0)
+            if not out or at > out[-1]:
+                out.append(at)
+                para_start = words[at].start_ms
+        elif ((sentence and gap >= rules.sentence_pause_ms and length >= rules.min_paragraph_ms)
                 or (length >= rules.max_paragraph_ms and (sentence or gap >= rules.sentence_pause_ms))):
             out.append(i)
             para_start = word.start_ms
     return out
+
+
+def _snap_to_sentence_end(words: Sequence[Word], i: int, reach: int, floor: int) -> int:
+    """The break for a pause before word `i`: after the nearest sentence end up to `reach` words before it
+    or one word after it (same speaker, no other break between), else `i` itself."""
+    if ends_sentence(words[i - 1].text):
+        return i
+    for distance in range(1, reach + 1):
+        for j in ((i - distance, i + 1) if distance == 1 else (i - distance,)):
+            if not floor < j < len(words) or not ends_sentence(words[j - 1].text):
+                continue
+            lo, hi = min(i, j), max(i, j)
+            if all(w.speaker == words[i].speaker and not w.starts_segment for w in words[lo - 1:hi + 1]):
+                return j
+    return i
 
 
 def add_paragraph_breaks(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QStandardItemModel
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStyle, QStyleOptionComboBox, QStylePainter,
+                               QWidget)
 
 from app.asr.engine import Capabilities, TranscribeOptions
 
@@ -65,6 +66,41 @@ def _ensure_enabled(combo: QComboBox) -> None:
                 return
 
 
+class ModelComboBox(QComboBox):
+    """The model list: the open list says "— not installed" in words; the closed box shows the choice's
+    name and its state's mark only, so the name is never cut off."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        base = self.itemData(self.currentIndex(), _BASE_ROLE)
+        if base:
+            option.currentText = str(base)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
+def state_icon(state: str) -> QIcon:
+    """A small mark: a green disc (installed), half a disc (partly), an empty ring (not installed)."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    colour = QColor({"installed": "#2e7d32", "partly": "#d08a00"}.get(state, "#8a94a0"))
+    painter.setPen(colour)
+    if state == "installed":
+        painter.setBrush(colour)
+        painter.drawEllipse(1, 1, 10, 10)
+    else:
+        painter.drawEllipse(1, 1, 10, 10)
+        if state == "partly":
+            painter.setBrush(colour)
+            painter.drawPie(1, 1, 10, 10, 90 * 16, 180 * 16)
+    painter.end()
+    return QIcon(pixmap)
+
+
 class TranscribePanel(QWidget):
     """Model / language / task / target pickers; `options()` gives the TranscribeOptions to run."""
 
@@ -73,7 +109,7 @@ class TranscribePanel(QWidget):
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
-        self.model_box = QComboBox()
+        self.model_box = ModelComboBox()
         for key, label, tip in MODEL_CHOICES:
             self.model_box.addItem(label, key)
             self.model_box.setItemData(self.model_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -161,9 +197,9 @@ class TranscribePanel(QWidget):
             state = states.get(key)
             if state is None:
                 continue
-            mark = "\u2713 " if state.ready else ""
             suffix = "" if state.ready else f" \u2014 {state.label()}"
-            self.model_box.setItemText(row, f"{mark}{base}{suffix}")
+            self.model_box.setItemText(row, f"{base}{suffix}")
+            self.model_box.setItemIcon(row, state_icon(state.state))
             tip = self.model_box.itemData(row, Qt.ItemDataRole.ToolTipRole) or ""
             first = str(tip).split("\n\n")[0]
             self.model_box.setItemData(row, f"{first}\n\n{state.details()}", Qt.ItemDataRole.ToolTipRole)
