@@ -120,8 +120,9 @@ def missing_models(app: QApplication, folder: Path, out: Path) -> None:
 
 
 def paragraphs(app: QApplication, folder: Path, out: Path) -> None:
-    from app.asr.engines import GraniteTextEngine
     from test_ui_paragraphs import ScriptedRunner, _two_voices_with_pauses
+
+    from app.asr.engines import GraniteTextEngine
 
     w = _window(folder / "w", engine_factory=lambda model, device: GraniteTextEngine(ScriptedRunner()))
     (folder / "audio").mkdir()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
+from tiny_models import shared_tiny
+from ui_window_support import ScriptedEngine, new_window, open_demo
 
 from app.asr.model_store import ModelStore
 from app.ui.app import demo_copy, start_up
@@ -14,8 +16,6 @@ from app.ui.dialogs.first_run_dialog import FirstRunDialog
 from app.ui.dialogs.missing_models_dialog import MissingModelsDialog
 from app.ui.dialogs.models_dialog import ModelsDialog
 from app.ui.model_readiness import choice_states
-from tiny_models import shared_tiny
-from ui_window_support import ScriptedEngine, new_window, open_demo
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ import sounddevice as sd
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolBar
+from ui_window_support import ScriptedEngine, close_quietly, new_window, open_and_wait, open_demo
 
 from app.audio.player import Player
 from app.core.project import load_project
@@ -19,7 +20,6 @@ from app.ui.action_reasons import NO_PROJECT, NO_RECORDING
 from app.ui.app import demo_copy
 from app.ui.folders import is_demo_path
 from app.ui.playback_controller import NO_OUTPUT_MESSAGE
-from ui_window_support import ScriptedEngine, close_quietly, new_window, open_and_wait, open_demo
 
 
 def _saved_demo(qtbot, tmp_path: Path) -> Path:

@@ -10,15 +10,15 @@ from pathlib import Path
 import docx
 import numpy as np
 import soundfile as sf
+from conftest import make_speech
 from PySide6.QtCore import Qt
+from ui_window_support import new_window, open_and_wait
 
 from app.asr.engines import GraniteTextEngine
 from app.asr.registry import MODELS
 from app.core.exporters import ExportOptions, export_document
 from app.core.paragraphs import ParagraphRules, ends_sentence
 from app.ui.paragraph_settings import apply_paragraph_breaks, paragraph_rules, save_paragraph_rules
-from conftest import make_speech
-from ui_window_support import new_window, open_and_wait
 
 TURNS = ["Doctor Osei, thank you for joining us. What did your team find?",
          "We found microplastics in every sample we took.",
@@ -48,7 +48,7 @@ def _two_voices_with_pauses(folder: Path) -> Path:
     """Two espeak voices taking turns, 2.5 s of silence between turns."""
     parts = []
     rate = 22050
-    for i, (voice, text) in enumerate(zip(["en", "en+f3", "en", "en+f3"], TURNS)):
+    for i, (voice, text) in enumerate(zip(["en", "en+f3", "en", "en+f3"], TURNS, strict=True)):
         wav = make_speech(folder / f"part{i}.wav", text, voice=voice)
         data, rate = sf.read(wav, dtype="float32")
         parts += [data, np.zeros(int(2.5 * rate), dtype=np.float32)]

@@ -27,8 +27,8 @@ same breaks on open (see `app.core.project`).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from app.core.document import Word
 
@@ -49,7 +49,7 @@ class ParagraphRules:
     snap_words: int = 2
     """A pause's break moves to a sentence end this many words away at most."""
 
-    def checked(self) -> "ParagraphRules":
+    def checked(self) -> ParagraphRules:
         """The same rules with every threshold clamped to a sensible range (settings may hold anything)."""
         pause = min(max(int(self.pause_ms), 300), 60_000)
         sentence = min(max(int(self.sentence_pause_ms), 100), pause)

@@ -16,7 +16,8 @@ Layout (schema 2)::
 
 Segments are not stored separately: a speaker change or a word with `"p": true` starts one, exactly as
 `Transcript.segments()` derives them. Schema 2 is schema 1 plus automatic paragraph breaks: a schema-1
-file is read as before and then given the breaks a new transcription gets (`app.core.paragraphs`). The media path is stored relative to the project folder where
+file is read as before and then given the breaks a new transcription gets (`app.core.paragraphs`).
+The media path is stored relative to the project folder where
 possible and also absolutely, so the recording is found after moving either the folder or the project.
 Nothing in a file is ever executed: it is plain JSON checked field by field, and any surprise (an
 unknown key, a string where a number belongs) is a `ProjectError`.
@@ -274,7 +275,8 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     ids = [s.id for s in speakers]
     if len(set(ids)) != len(ids):
         raise Invalid("two speakers share one id")
-    words = _migrate_words(data["schema_version"], [_parse_word(w, i) for i, w in enumerate(get_list(data, "words", ""))])
+    words = [_parse_word(w, i) for i, w in enumerate(get_list(data, "words", ""))]
+    words = _migrate_words(data["schema_version"], words)
     duration = get_int(media, "duration_ms", "media", optional=True)
     if duration is not None and duration < 0:
         raise Invalid("media.duration_ms is negative")

@@ -33,7 +33,7 @@ def set_enabled_with_reason(action: QAction, enabled: bool, reason: str) -> None
     action.setStatusTip(tip)
 
 
-def update_action_reasons(window: "MainWindow") -> None:
+def update_action_reasons(window: MainWindow) -> None:
     """Enable the window's actions for its state, with the reason on each one that is off."""
     running = window.transcription.running or window.realign.running
     has_project = window.project is not None

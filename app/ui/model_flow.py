@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class ModelFlow(QObject):
     """The window's link between its transcription choice and the models on this computer."""
 
-    def __init__(self, window: "MainWindow", store: ModelStore | None, enabled: bool) -> None:
+    def __init__(self, window: MainWindow, store: ModelStore | None, enabled: bool) -> None:
         super().__init__(window)
         self._window = window
         self._store = store

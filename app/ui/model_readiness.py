@@ -9,8 +9,8 @@ catalog of choices built elsewhere can be handed in as it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 from app.asr.model_store import ModelStatus, ModelStore, format_bytes
 from app.asr.registry import MODELS

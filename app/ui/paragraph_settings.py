@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
@@ -23,7 +22,7 @@ def paragraph_rules(settings: QSettings) -> ParagraphRules:
     """The rules from the settings (defaults where unset or unreadable), clamped to sensible values."""
     def read(key: str, default: int) -> int:
         try:
-            return int(float(settings.value(key, default)))
+            return int(float(str(settings.value(key, default))))
         except (TypeError, ValueError):
             return default
 
@@ -96,7 +95,7 @@ def recording_pauses(samples: Any, rate: int = 16_000) -> list[tuple[int, int]]:
     from app.asr.segmentation import speech_spans
 
     spans = speech_spans(np.asarray(samples, dtype=np.float32).reshape(-1))
-    return [(b * 1000 // rate, a2 * 1000 // rate) for (_, b), (a2, _) in zip(spans, spans[1:])]
+    return [(b * 1000 // rate, a2 * 1000 // rate) for (_, b), (a2, _) in zip(spans, spans[1:], strict=False)]
 
 
 def apply_paragraph_breaks(undo_stack: Any, rules: ParagraphRules, samples: Any = None) -> int:
@@ -107,7 +106,7 @@ def apply_paragraph_breaks(undo_stack: Any, rules: ParagraphRules, samples: Any 
 
     words = list(undo_stack.document.words)
     new = add_paragraph_breaks(words, rules, recording_pauses(samples))
-    added = sum(a.starts_segment != b.starts_segment for a, b in zip(words, new))
+    added = sum(a.starts_segment != b.starts_segment for a, b in zip(words, new, strict=True))
     if added:
         undo_stack.push_command(SpliceWords(0, len(words), new, "Add paragraph breaks"))
     return added

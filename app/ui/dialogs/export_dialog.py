@@ -96,9 +96,9 @@ class ExportDialog(QDialog):
         stamps = DEFAULT_TIMESTAMPS.get(fmt, False)
         speakers, lines = True, False
         if s is not None:
-            stamps = s.value(f"export/{fmt}/timestamps", stamps, type=bool)
-            speakers = s.value(f"export/{fmt}/speakers", True, type=bool)
-            lines = s.value(f"export/{fmt}/line_numbers", False, type=bool)
+            stamps = bool(s.value(f"export/{fmt}/timestamps", stamps, type=bool))
+            speakers = bool(s.value(f"export/{fmt}/speakers", True, type=bool))
+            lines = bool(s.value(f"export/{fmt}/line_numbers", False, type=bool))
         self.timestamps.setChecked(stamps)
         self.speakers.setChecked(speakers)
         self.line_numbers.setChecked(lines)
