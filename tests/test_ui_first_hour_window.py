@@ -254,3 +254,13 @@ def test_usable_at_1024_by_700(qtbot, tmp_path) -> None:
 @pytest.mark.parametrize("name", ["demo.verbatim"])
 def test_demo_paths_are_recognised_only_in_the_temporary_folder(tmp_path, name) -> None:
     assert not is_demo_path(tmp_path / "verbatim-demo-x" / name)
+
+
+def test_the_status_bar_follows_a_retyped_word(qtbot, tmp_path) -> None:
+    w = new_window(qtbot, tmp_path)
+    open_demo(qtbot, w, tmp_path)
+    i = next(k for k, x in enumerate(w.project.transcript.words) if x.text == "river")
+    w.editor.select_span(*w.editor.layout_model().word_span(i))
+    w.editor.text_view().setFocus()
+    qtbot.keyClicks(w.editor.text_view(), "creek")
+    assert "\u201ccreek\u201d" in w.word_label.text() and "interpolated" in w.word_label.text()

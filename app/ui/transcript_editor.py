@@ -381,6 +381,7 @@ class TranscriptEditor(QWidget):
         finally:
             self._rendering = False
         self._headers_changed()
+        self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
         self._on_view_cursor_moved()
         self.find_bar.refresh()
 
@@ -418,6 +419,7 @@ class TranscriptEditor(QWidget):
             self.highlight_word(min(index, len(self._doc) - 1) if self._doc else -1)
             self.follow_playback = follow
         self._headers_changed()
+        self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
         self._on_view_cursor_moved()
         self.find_bar.refresh()
 
