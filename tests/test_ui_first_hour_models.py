@@ -15,7 +15,7 @@ from app.ui.app import demo_copy, start_up
 from app.ui.dialogs.first_run_dialog import FirstRunDialog
 from app.ui.dialogs.missing_models_dialog import MissingModelsDialog
 from app.ui.dialogs.models_dialog import ModelsDialog
-from app.ui.model_readiness import choice_states
+from app.ui.model_readiness import choice_states, without_command_line
 
 
 @pytest.fixture()
@@ -121,3 +121,14 @@ def test_missing_dialog_total_for_two_models(qtbot, store) -> None:
     qtbot.addWidget(dialog)
     assert len(dialog.rows) == 2 and "9.5 GB" in dialog.total_label.text()
     assert all(isinstance(r, QLabel) and r.wordWrap() for r in dialog.rows)
+
+
+def test_engine_errors_lose_their_command_lines() -> None:
+    from app.asr.registry import MODELS, not_downloaded_error
+
+    text = without_command_line(str(not_downloaded_error(MODELS["plus"])))
+    assert text == "granite-speech-4.1-2b-plus is not downloaded; get it in Transcribe \u25b8 Models\u2026."
+    partly = "granite-speech-4.1-2b is only partly downloaded; run `verbatim models download 2b` again."
+    assert without_command_line(partly) == ("granite-speech-4.1-2b is only partly downloaded; "
+                                            "get it in Transcribe \u25b8 Models\u2026.")
+    assert without_command_line("The GPU ran out of memory.") == "The GPU ran out of memory."

@@ -9,6 +9,7 @@ catalog of choices built elsewhere can be handed in as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -112,3 +113,13 @@ def offline_steps() -> str:
             "to this computer, for example on a USB stick, then open Transcribe \u25b8 Models\u2026 and choose "
             "\u201cCopy from folder\u2026\u201d to copy it in, or \u201cUse local folder\u2026\u201d to use it "
             "where it is.")
+
+
+_COMMAND = re.compile(r";?\s*run `verbatim [^`]*`(?: again)?(?: or pass a local folder with --model)?")
+
+
+def without_command_line(text: str) -> str:
+    """A model error from the engines, with its command-line advice put in GUI words."""
+    if "`verbatim " not in text:
+        return text
+    return _COMMAND.sub("; get it in Transcribe \u25b8 Models\u2026", text).replace("`", "")

@@ -72,7 +72,10 @@ class RealignController(QObject):
         """(model to align with, "") or (None, why none can); looked up at most every few seconds."""
         now = time.monotonic()
         if force or now - self._found_at > CHECK_EVERY_S:
-            self._found = self.factory.find(self._window.transcribe_panel.model_key)
+            from app.ui.model_readiness import without_command_line
+
+            model, why = self.factory.find(self._window.transcribe_panel.model_key)
+            self._found = (model, without_command_line(why))
             self._found_at = now
         return self._found
 

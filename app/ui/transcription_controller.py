@@ -212,6 +212,9 @@ class TranscriptionController(QObject):
             self.message.emit(f"Transcription finished: {n} words.")
 
     def _on_worker_failed(self, text: str) -> None:
+        from app.ui.model_readiness import without_command_line
+
+        text = without_command_line(text)  # never a command line inside the GUI
         self.last_error = text
         self._finish()
         self.message.emit(f"Transcription failed: {text}")

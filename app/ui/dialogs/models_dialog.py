@@ -196,8 +196,10 @@ class ModelsDialog(QDialog):
             if self.panel.running and self.panel.download.key == key:
                 state = "Downloading\u2026"
             where = str(status.folder) if status.folder else (str(self.store.repo_folder(spec)) if status.size_bytes else "")
-            item = QTreeWidgetItem([title(spec), spec.description, state,
-                                    format_bytes(status.size_bytes) if status.size_bytes else "\u2014", where])
+            size = format_bytes(status.size_bytes) if status.size_bytes else f"{spec.size_hint} to download"
+            if status.state == "partial":
+                size = f"{format_bytes(status.size_bytes)} of {spec.size_hint}"
+            item = QTreeWidgetItem([title(spec), spec.description, state, size, where])
             item.setData(0, Qt.ItemDataRole.UserRole, key)
             item.setToolTip(4, where)
             self.tree.addTopLevelItem(item)
