@@ -95,3 +95,17 @@ def test_a_pause_break_moves_to_a_sentence_end_a_word_or_two_away() -> None:
     assert break_points(words, ParagraphRules(snap_words=0)) == [3]
     no_end = _words([("a", 0, 200), ("b", 200, 400), ("c", 3_000, 3_200)])
     assert break_points(no_end) == [2]  # no sentence end near: the break stays at the pause
+
+
+def test_the_command_line_transcript_gets_the_same_paragraphs() -> None:
+    import numpy as np
+
+    from app.commands.transcribe import _with_paragraphs
+
+    rng = np.random.default_rng(1)
+    speech = (rng.standard_normal(32_000) * 0.2).astype(np.float32)  # 2 s of "speech", 3 s silence, 2 s more
+    audio = np.concatenate([speech, np.zeros(48_000, np.float32), speech])
+    words = [Word(f"w{i}.", i * 500, i * 500 + 500) for i in range(14)]  # spread evenly, no gaps (as 2b does)
+    out = _with_paragraphs(words, audio)
+    assert [i for i, w in enumerate(out) if w.starts_segment] == [7]  # where the silence's middle falls
+    assert _with_paragraphs([], audio) == []

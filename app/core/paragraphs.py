@@ -69,6 +69,11 @@ def ends_sentence(text: str) -> bool:
 Pause = tuple[int, int]
 
 
+def pauses_between(spans: Sequence[tuple[int, int]], rate: int = 16_000) -> list[Pause]:
+    """The silences between voiced stretches (`(start, end)` in samples at `rate`), in ms."""
+    return [(b * 1000 // rate, a2 * 1000 // rate) for (_, b), (a2, _) in zip(spans, spans[1:], strict=False)]
+
+
 def _pause_lookup(pauses: Sequence[Pause]) -> tuple[list[float], list[int]]:
     """Pause midpoints (sorted) and their lengths, for the boundary test in `break_points`."""
     rows = sorted(((a + b) / 2, b - a) for a, b in pauses if b > a)

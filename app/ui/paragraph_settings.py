@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks
+from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks, pauses_between
 
 PAUSE_KEY = "paragraphs/pause_ms"
 SENTENCE_KEY = "paragraphs/sentence_pause_ms"
@@ -94,8 +94,7 @@ def recording_pauses(samples: Any, rate: int = 16_000) -> list[tuple[int, int]]:
         return []
     from app.asr.segmentation import speech_spans
 
-    spans = speech_spans(np.asarray(samples, dtype=np.float32).reshape(-1))
-    return [(b * 1000 // rate, a2 * 1000 // rate) for (_, b), (a2, _) in zip(spans, spans[1:], strict=False)]
+    return pauses_between(speech_spans(np.asarray(samples, dtype=np.float32).reshape(-1)), rate)
 
 
 def apply_paragraph_breaks(undo_stack: Any, rules: ParagraphRules, samples: Any = None) -> int:
