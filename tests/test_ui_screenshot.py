@@ -43,9 +43,11 @@ def test_the_main_window_renders_under_xvfb(tmp_path) -> None:
     shot = ARTIFACTS / "main-window.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.unlink(missing_ok=True)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", VERBATIM_SCREENSHOT=str(shot),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+               XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT), TMPDIR=str(temp))
     try:
         run = subprocess.run([sys.executable, "-m", "app.cli", "--demo"], env=env, cwd=tmp_path,
                              capture_output=True, text=True, timeout=90)
@@ -54,6 +56,7 @@ def test_the_main_window_renders_under_xvfb(tmp_path) -> None:
         xvfb.wait(timeout=10)
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.is_file()
+    assert not list(temp.glob("verbatim-demo-*"))  # the demo's temporary copy is not left behind
     from PySide6.QtGui import QImage
 
     image = QImage(str(shot))
