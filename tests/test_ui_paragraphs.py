@@ -122,3 +122,37 @@ def _silence(folder: Path) -> Path:
     path = folder / "quiet.wav"
     sf.write(path, np.zeros(16000 * 3, dtype=np.float32), 16000)
     return path
+
+
+def test_a_growing_run_re_breaks_only_its_tail_and_gets_the_same_paragraphs(qtbot) -> None:
+    import random
+
+    from PySide6.QtWidgets import QWidget
+
+    from app.core.document import Word
+    from app.core.paragraphs import add_paragraph_breaks
+    from app.ui.transcription_controller import TranscriptionController
+
+    rng = random.Random(3)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    controller = TranscriptionController(parent)
+    try:
+        for _trial in range(10):
+            words, t = [], 0
+            for _ in range(500):
+                length, gap = rng.randint(150, 500), rng.choice([0, 0, 0, 100, 300, 800, 2000])
+                text = "w." if rng.random() < 0.1 else "w"
+                words.append(Word(text, t, t + length, rng.choice([None] * 20 + ["S1"])))
+                t += length + gap
+            pauses = [(w.end_ms, w.end_ms + rng.randint(200, 3000)) for w in rng.sample(words, 30)]
+            controller._words, controller._broken = [], []
+            k = 0
+            while k < len(words):  # pieces of 1 to 40 words, as a transcription delivers them
+                n = rng.randint(1, 40)
+                controller._words.extend(words[k:k + n])
+                k += n
+                got = controller._with_breaks(pauses)
+            assert got == add_paragraph_breaks(words, pauses=pauses)
+    finally:
+        controller.shutdown()

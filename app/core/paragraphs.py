@@ -87,21 +87,25 @@ def _pause_between(mids: list[float], lengths: list[int], after_ms: float, befor
 
 
 def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,
-                 pauses: Sequence[Pause] = ()) -> list[int]:
+                 pauses: Sequence[Pause] = (), start: int = 0) -> list[int]:
     """Indices of the words that should start a new paragraph under `rules` (not counting existing breaks).
 
-    `pauses`: silences of the recording as (start_ms, end_ms), when it is at hand.
+    `pauses`: silences of the recording as (start_ms, end_ms), when it is at hand. `start`: decide only
+    after this word, which starts a paragraph (a run that grows re-decides from its last settled one).
     """
     rules = rules.checked()
     out: list[int] = []
-    if not words:
+    if not words or not 0 <= start < len(words):
         return out
     mids, lengths = _pause_lookup(pauses)
-    para_start = words[0].start_ms
-    for i in range(1, len(words)):
+    last = start  # the latest paragraph start (a pause that snaps back to it needs no new one)
+    para_start = words[start].start_ms
+    for i in range(start + 1, len(words)):
         prev, word = words[i - 1], words[i]
         if word.starts_segment or word.speaker != prev.speaker:
-            para_start = word.start_ms
+            last, para_start = i, word.start_ms
+            continue
+        if i <= last:  # a pause's break was moved onto this word already
             continue
         gap = word.start_ms - prev.end_ms
         if mids:
@@ -109,38 +113,41 @@ def break_points(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,
             gap = max(gap, _pause_between(mids, lengths, centre_prev, centre))
         length = prev.end_ms - para_start
         sentence = ends_sentence(prev.text)
+        at = -1
         if gap >= rules.pause_ms:
-            at = _snap_to_sentence_end(words, i, rules.snap_words, out[-1] if out else 0)
-            if not out or at > out[-1]:
-                out.append(at)
-                para_start = words[at].start_ms
+            at = _snap_to_sentence_end(words, i, rules.snap_words, last)
         elif ((sentence and gap >= rules.sentence_pause_ms and length >= rules.min_paragraph_ms)
                 or (length >= rules.max_paragraph_ms and (sentence or gap >= rules.sentence_pause_ms))):
-            out.append(i)
-            para_start = word.start_ms
+            at = i
+        if at > last:
+            out.append(at)
+            last, para_start = at, words[at].start_ms
     return out
 
 
 def _snap_to_sentence_end(words: Sequence[Word], i: int, reach: int, floor: int) -> int:
     """The break for a pause before word `i`: after the nearest sentence end up to `reach` words before it
-    or one word after it (same speaker, no other break between), else `i` itself."""
+    or one word after it (same speaker, no other break between), else `i` itself. `floor` is the latest
+    paragraph start: a sentence end there means the pause is served already (the caller adds nothing)."""
     if ends_sentence(words[i - 1].text):
         return i
     for distance in range(1, reach + 1):
         for j in ((i - distance, i + 1) if distance == 1 else (i - distance,)):
-            if not floor < j < len(words) or not ends_sentence(words[j - 1].text):
+            if not floor <= j < len(words) or j < 1 or not ends_sentence(words[j - 1].text):
                 continue
-            lo, hi = min(i, j), max(i, j)
-            if all(w.speaker == words[i].speaker and not w.starts_segment for w in words[lo - 1:hi + 1]):
+            lo, hi = min(i, j), max(i, j)  # the words between the two places: one speaker, no break
+            if (all(w.speaker == words[lo - 1].speaker for w in words[lo - 1:hi])
+                    and not any(w.starts_segment for w in words[max(lo, floor + 1):hi])):
                 return j
     return i
 
 
 def add_paragraph_breaks(words: Sequence[Word], rules: ParagraphRules = DEFAULT_RULES,
-                         pauses: Sequence[Pause] = ()) -> list[Word]:
-    """`words` with `starts_segment` set where `rules` start a paragraph; existing breaks are kept."""
+                         pauses: Sequence[Pause] = (), start: int = 0) -> list[Word]:
+    """`words` with `starts_segment` set where `rules` start a paragraph after word `start`; existing
+    breaks are kept."""
     out = list(words)
-    for i in break_points(out, rules, pauses):
+    for i in break_points(out, rules, pauses, start):
         out[i] = out[i].replace(starts_segment=True)
     return out
 

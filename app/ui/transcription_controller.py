@@ -90,6 +90,8 @@ class TranscriptionController(QObject):
         self._pause_finder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pauses")
         self._pauses: Future | None = None
         self._pushed_with_pauses = True
+        self._broken: list[Word] = []  # the run's words with paragraph breaks, as last pushed
+        self._broken_with_pauses = False
 
     def _ensure_thread(self) -> TranscriptionThread:
         if self._thread is None:
@@ -110,6 +112,7 @@ class TranscriptionController(QObject):
         self._run_id += 1
         self._undo = undo_stack
         self._words, self._speakers = [], []
+        self._broken, self._broken_with_pauses = [], False
         self._settings = None
         self._keywords = tuple(options.keywords) or tuple(undo_stack.document.keywords)
         self._started = time.monotonic()
@@ -176,9 +179,23 @@ class TranscriptionController(QObject):
         self._pushed_with_pauses = pauses is not None
         table = self._speakers or list(self._undo.document.speakers)
         self._undo.push_command(ReplaceTranscript(
-            add_paragraph_breaks(self._words, self.paragraph_rules, pauses or ()), table, self._settings,
+            self._with_breaks(pauses), table, self._settings,
             self._keywords, run_id=("transcription", id(self), self._run_id),
         ))
+
+    def _with_breaks(self, pauses: list[tuple[int, int]] | None) -> list[Word]:
+        """The run's words with paragraph breaks, re-deciding only from the last settled paragraph on
+        (a 2-hour run would otherwise re-scan ~20,000 words on the GUI thread for every piece)."""
+        if (pauses is not None) != self._broken_with_pauses:
+            self._broken, self._broken_with_pauses = [], pauses is not None
+        broken = self._broken
+        settled = len(broken) - 4  # a break may still move a word or two back to a sentence end
+        start = next((i for i in range(min(settled, len(broken) - 1), 0, -1) if broken[i].starts_segment), 0)
+        words = broken[:start] + self._words[start:]
+        if start:
+            words[start] = broken[start]  # the settled paragraph start stays
+        self._broken = add_paragraph_breaks(words, self.paragraph_rules, pauses or (), start)
+        return list(self._broken)
 
     def _known_pauses(self, wait: bool) -> list[tuple[int, int]] | None:
         """The recording's pauses once found (None until then: later pieces re-break the whole run)."""
