@@ -31,7 +31,7 @@ def _bold(run) -> bool:
 
 
 def test_layout_styles_and_bold_speakers(tmp_path: Path) -> None:
-    options = ExportOptions(date=dt.date(2025, 5, 12))
+    options = ExportOptions(date=dt.date(2025, 5, 12), timestamps=False)
     path = export_docx(_project(tmp_path), tmp_path / "t.docx", options)
     d = docx.Document(str(path))
     paras = d.paragraphs
@@ -69,9 +69,26 @@ def test_timestamps_title_and_no_speakers_when_asked(tmp_path: Path) -> None:
     assert not any("Speaker Name" == r.style.name for p in body for r in p.runs)
 
 
+def test_timestamps_by_default_header_page_numbers_and_line_numbers(tmp_path: Path) -> None:
+    options = ExportOptions(date=dt.date(2025, 5, 12), line_numbers=True)
+    path = export_docx(_project(tmp_path), tmp_path / "d.docx", options)
+    d = docx.Document(str(path))
+    assert [p.text for p in d.paragraphs[2:]][0] == "[00:00:01] Reporter: Thank you for meeting me today."
+    section = d.sections[0]
+    assert section.header.paragraphs[0].text == "okafor-interview.wav · 2025-05-12"
+    footer_xml = section.footer.paragraphs[0]._p.xml
+    assert "Page " in section.footer.paragraphs[0].text and " of " in section.footer.paragraphs[0].text
+    assert footer_xml.index(" PAGE ") < footer_xml.index(" NUMPAGES ")  # "Page n of N", kept current by Word
+    numbering = section._sectPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lnNumType")
+    assert numbering is not None and numbering.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}countBy") == "1"
+    plain = docx.Document(str(export_docx(_project(tmp_path), tmp_path / "e.docx", ExportOptions())))
+    assert plain.sections[0]._sectPr.find(numbering.tag) is None  # line numbers only when asked
+
+
 def test_plain_transcript_without_media_still_exports(tmp_path: Path) -> None:
     doc = Transcript.from_words(spread_words("one two\x0b three".split(" "), 0, 90_000))
-    d = docx.Document(str(export_docx(doc, tmp_path / "plain.docx")))
+    d = docx.Document(str(export_docx(doc, tmp_path / "plain.docx", ExportOptions(timestamps=False))))
     assert d.paragraphs[0].text == "Transcript"
     assert d.paragraphs[1].text.endswith("0:01:30")
     assert d.paragraphs[2].text == "one two three"  # a control character Word cannot hold is dropped

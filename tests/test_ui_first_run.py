@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 
 import app.asr.model_store as model_store
 from app.asr.model_store import DownloadProgress, HardwareInfo, ModelStore
-from app.ui.dialogs.first_run_dialog import DISMISSED_KEY, FirstRunDialog, maybe_show_first_run
+from app.ui.dialogs.first_run_dialog import DISMISSED_KEY, FirstRunDialog, gui_offline_help, maybe_show_first_run
 from tests.tiny_models import shared_tiny
 
 CPU = HardwareInfo("cpu", "CPU", None, 8 << 30, 4)
@@ -138,11 +138,43 @@ def test_offline_says_what_to_do_and_a_local_folder_works(qtbot, store: ModelSto
     assert blocker.args[2] is True  # offline
     assert dialog.offline_label.isVisible()
     help_text = dialog.offline_label.text()
-    assert "verbatim models download nar" in help_text and "Use local folder" in help_text
+    assert "granite-speech-4.1-2b-nar" in help_text and "Use local folder" in help_text
+    assert "verbatim " not in help_text and "`" not in help_text  # never a command line in the GUI
+    _assert_nothing_clipped(qtbot, dialog)
     dialog.use_local_folder(source)  # a granite folder: the dialog picks 2B for it
     assert dialog.selected_key == "2b" and dialog.ready_key == "2b"
     assert store.status("2b").where == "local" and not dialog.offline_label.isVisible()
     assert dialog.download_button.text() == "Start using Verbatim"
+
+
+def _assert_nothing_clipped(qtbot, dialog: FirstRunDialog) -> None:
+    """Every visible label has at least the height its text needs at its width."""
+    from PySide6.QtWidgets import QLabel
+
+    qtbot.wait(20)
+    for label in dialog.findChildren(QLabel):
+        if label.isVisible() and label.text():
+            need = label.heightForWidth(label.width()) if label.wordWrap() else label.sizeHint().height()
+            assert label.height() >= need - 1, label.text()[:40]
+            assert label.width() >= min(label.sizeHint().width(), label.minimumSizeHint().width()) - 1
+
+
+def test_never_clipped_at_a_small_size_nor_with_long_text(qtbot, store: ModelStore) -> None:
+    dialog = _dialog(qtbot, store, hardware=CPU)
+    dialog.resize(640, 200)  # smaller than it needs: the layout refuses to clip
+    dialog.offline_label.setText(gui_offline_help(store.spec("nar")) * 3)
+    dialog.offline_label.show()
+    dialog.fit_contents()
+    _assert_nothing_clipped(qtbot, dialog)
+
+
+def test_no_default_button_starts_a_download(qtbot, store: ModelStore) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    dialog = _dialog(qtbot, store, hardware=GPU)
+    assert not any(b.isDefault() or b.autoDefault() for b in dialog.findChildren(QPushButton))
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert not dialog.panel.running and store.status("2b").state == "missing"
 
 
 def test_a_wrong_folder_is_refused_in_words(qtbot, store: ModelStore, tmp_path: Path) -> None:

@@ -90,14 +90,13 @@ def test_without_a_sound_device_the_notice_comes_once_and_editing_works(qtbot, t
     assert notices == [NO_OUTPUT_MESSAGE]
     assert w.statusBar().currentMessage() == NO_OUTPUT_MESSAGE
     assert getattr(w, "no_output_notice", None) is None  # no box over the window at start-up
-    qtbot.keyClick(w, Qt.Key.Key_Escape)  # play: now it is said in a box, once
-    notice = w.no_output_notice
-    assert isinstance(notice, QMessageBox) and notice.isVisible() and not notice.isModal()
-    notice.close()
-    w.playback.play()  # refused quietly this time
-    assert notices == [NO_OUTPUT_MESSAGE] and not w.playback.playing and not w.no_output_notice.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_Escape)  # play: the status bar says it again and its mark flashes; no box
+    assert w.flashing and w.no_output_notice is None
+    assert not [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+    w.playback.play()
+    assert notices == [NO_OUTPUT_MESSAGE] and not w.playback.playing
+    qtbot.waitUntil(lambda: not w.flashing, timeout=3_000)
     w.waveform.seek_requested.emit(9_000)  # seeking still works on the player's clock
     assert w.playback.position_ms == 9_000 and w.waveform.playhead_ms == 9_000
     assert w.speakers_panel.rename_speaker("S1", "Reporter")  # and editing too
     assert w.project.transcript.speaker_name("S1") == "Reporter" and w.isWindowModified()
-    notice.close()

@@ -116,14 +116,17 @@ def test_disabled_with_a_reason_when_no_model_can_align(qtbot, tmp_path) -> None
     _select_word(w, 14)
     qtbot.keyClicks(w.editor.text_view(), "bridge")
     assert w.project.transcript.words[14].source == I
-    assert not act.isEnabled()
+    assert act.isEnabled()  # choosing it offers the model it needs
     assert act.toolTip().startswith("No model that can align words is on this computer")
     before = list(w.project.transcript.words)
     qtbot.keyClick(w, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    w.realign.start()  # even when called directly it says why instead of running
     assert not w.realign.running and w.realign._thread is None
     assert w.statusBar().currentMessage().startswith("No model that can align words")
     assert list(w.project.transcript.words) == before
+    offer = w.model_flow.missing_dialog
+    assert offer is not None and offer.isVisible() and "Re-align Edited Words" in offer.text()
+    assert [m.spec.key for m in offer.missing] == ["nar"] and "~4.7 GB" in offer.text()
+    offer.reject()
 
 
 def test_worker_cancels_between_runs_and_reports_load_failures(qtbot, nar_folder, speech_16k) -> None:

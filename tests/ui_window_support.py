@@ -28,6 +28,7 @@ def new_window(qtbot: Any, tmp_path: Path, **kwargs: Any) -> MainWindow:
     kwargs.setdefault("probe_output", lambda: True)
     kwargs.setdefault("player_factory", clock_player)
     w = MainWindow(settings=settings, recovery_root=tmp_path / "recovery", cache_dir=tmp_path / "cache", **kwargs)
+    w.ask_replace = lambda _words: True  # Transcribe over a transcript: the prompt has its own test
     qtbot.addWidget(w, before_close_func=close_quietly)  # pytest-qt closes widgets before fixtures end
     w.show()
     qtbot.waitExposed(w)

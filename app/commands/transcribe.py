@@ -108,6 +108,14 @@ def _quiet_libraries() -> None:
         pass
 
 
+def _with_paragraphs(words: list, samples) -> list:
+    """Paragraph breaks at the recording's long pauses and sentence ends near pauses (as in the editor)."""
+    from app.asr.segmentation import speech_spans
+    from app.core.paragraphs import add_paragraph_breaks, pauses_between
+
+    return add_paragraph_breaks(words, pauses=pauses_between(speech_spans(samples))) if words else words
+
+
 def run(args: argparse.Namespace) -> int:
     """Transcribe `args.media` into the project `args.output`; 130 when cancelled (partial project written)."""
     from app.asr.engine import CancelToken, TranscribeOptions, validate_options
@@ -165,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, old_handler)
     cancelled = interrupted or cancel.cancelled
 
+    words = _with_paragraphs(words, audio.samples)
     transcript = Transcript.from_words(words, speakers, options.keywords, engine.settings(options))
     project = Project(transcript, Path(args.media).resolve(), audio.fingerprint, audio.duration_ms)
     save_project(project, output)

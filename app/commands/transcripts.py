@@ -72,7 +72,7 @@ def run_export(args: argparse.Namespace) -> int:
     if len(project.transcript) == 0:
         raise ImportExportError(f"The project {Path(args.project).name} has no words to export.")
     options = ExportOptions(
-        timestamps=bool(getattr(args, "timestamps", False)),
+        timestamps=True if getattr(args, "timestamps", False) else None,  # None: the format's default
         speakers=not getattr(args, "no_speakers", False),
         title=getattr(args, "title", None),
     )

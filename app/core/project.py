@@ -1,10 +1,10 @@
 """Project files: one JSON file per interview, written atomically and read back with strict checks.
 
-Layout (schema 1)::
+Layout (schema 2)::
 
     {
       "app": "verbatim",
-      "schema_version": 1,
+      "schema_version": 2,
       "media": {"path": "../audio/interview.wav", "absolute_path": "/home/me/audio/interview.wav",
                 "fingerprint": "sha256:...", "duration_ms": 3600000},
       "settings": {"model": "...", "revision": "...", "language": "en", "task": "transcribe",
@@ -15,7 +15,9 @@ Layout (schema 1)::
     }
 
 Segments are not stored separately: a speaker change or a word with `"p": true` starts one, exactly as
-`Transcript.segments()` derives them. The media path is stored relative to the project folder where
+`Transcript.segments()` derives them. Schema 2 is schema 1 plus automatic paragraph breaks: a schema-1
+file is read as before and then given the breaks a new transcription gets (`app.core.paragraphs`).
+The media path is stored relative to the project folder where
 possible and also absolutely, so the recording is found after moving either the folder or the project.
 Nothing in a file is ever executed: it is plain JSON checked field by field, and any surprise (an
 unknown key, a string where a number belongs) is a `ProjectError`.
@@ -44,7 +46,7 @@ from app.core.json_checks import (
     parse_json_strict,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP_MARKER = "verbatim"
 PROJECT_SUFFIX = ".verbatim"
 
@@ -274,6 +276,7 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     if len(set(ids)) != len(ids):
         raise Invalid("two speakers share one id")
     words = [_parse_word(w, i) for i, w in enumerate(get_list(data, "words", ""))]
+    words = _migrate_words(data["schema_version"], words)
     duration = get_int(media, "duration_ms", "media", optional=True)
     if duration is not None and duration < 0:
         raise Invalid("media.duration_ms is negative")
@@ -283,6 +286,15 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
         media_fingerprint=get_opt_str(media, "fingerprint", "media"),
         media_duration_ms=duration,
     )
+
+
+def _migrate_words(version: int, words: list[Word]) -> list[Word]:
+    """Bring the words of an older schema up to this one (paragraph breaks came with schema 2)."""
+    if version < 2:
+        from app.core.paragraphs import migrate_schema1_words
+
+        return migrate_schema1_words(words)
+    return words
 
 
 def _resolve_media(media: dict[str, Any], base_dir: Path | None) -> Path | None:

@@ -58,6 +58,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
         "fit": _action(window, "&Fit Waveform", window.waveform.fit, "Ctrl+9"),
         "models": _action(window, "&Models...", window.models_dialog, None, None,
                           "Download, remove or locate the speech models"),
+        "paragraphs": _action(window, "&Paragraph Breaks...", lambda: _paragraphs(window), None, None,
+                              "The pauses that start a new paragraph in transcripts"),
         "shortcuts": _action(window, "&Keyboard Shortcuts", window.shortcuts_dialog, "Ctrl+/"),
         "about": _action(window, "&About Verbatim", window.about, None),
     }
@@ -83,6 +85,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
     acts["play_forward"].setIcon(window.style().standardIcon(sp.SP_MediaSeekForward))
     for a in acts.values():
         window.addAction(a)  # shortcuts work wherever the focus is
+    for a in (window.editor.find_action, window.editor.replace_action):
+        window.addAction(a)  # one action each (no ambiguous shortcut): Ctrl+F / Ctrl+H from anywhere
     return acts
 
 
@@ -103,10 +107,12 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     edit = bar.addMenu("&Edit")
     edit.addAction(acts["undo"])
     edit.addAction(acts["redo"])
-    find = getattr(window.editor, "find_action", None)
-    if isinstance(find, QAction):
-        edit.addSeparator()
-        edit.addAction(find)
+    edit.addSeparator()
+    edit.addAction(window.editor.copy_action)
+    edit.addAction(window.editor.copy_plain_action)
+    edit.addSeparator()
+    edit.addAction(window.editor.find_action)
+    edit.addAction(window.editor.replace_action)
     view = bar.addMenu("&View")
     for name in ("zoom_in", "zoom_out", "fit"):
         view.addAction(acts[name])
@@ -125,11 +131,18 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     tr.addAction(acts["realign"])
     tr.addSeparator()
     tr.addAction(acts["keywords"])
+    tr.addAction(acts["paragraphs"])
     tr.addAction(acts["models"])
     help_ = bar.addMenu("&Help")
     help_.addAction(acts["shortcuts"])
     help_.addAction(acts["about"])
     return recent
+
+
+def _paragraphs(window: "MainWindow") -> None:
+    from app.ui import window_dialogs
+
+    window_dialogs.paragraphs(window)
 
 
 def fill_recent_menu(menu: QMenu, window: "MainWindow") -> None:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from app.core.errors import VerbatimError
+from app.ui.folders import DEMO_PREFIX
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
@@ -23,7 +24,7 @@ def demo_copy(target: Path | None = None) -> Path:
     """Copy demo.wav and demo.verbatim into `target` (default: a fresh temporary folder); the project path."""
     if not (DEMO_DIR / "demo.verbatim").is_file() or not (DEMO_DIR / "demo.wav").is_file():
         raise VerbatimError("The demo interview is missing from this installation.")
-    folder = Path(target) if target is not None else Path(tempfile.mkdtemp(prefix="verbatim-demo-"))
+    folder = Path(target) if target is not None else Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("demo.wav", "demo.verbatim"):
         shutil.copyfile(DEMO_DIR / name, folder / name)
@@ -58,6 +59,27 @@ def _schedule_screenshot(window, app, out: Path) -> None:
         QTimer.singleShot(10_000, grab)
 
 
+def start_up(window, path: Path | None, demo: bool, guide: bool = True) -> Path | None:
+    """Open what the command line asked for; returns the demo's temporary folder (removed at exit).
+
+    The demo opens with nothing over it. Only a start with nothing to open (no file, no --demo, no
+    work to recover) shows the first-run guide, and only when no model is on this computer.
+    """
+    demo_folder: Path | None = None
+    if demo:
+        path = demo_copy()
+        demo_folder = path.parent
+    if path is not None:
+        window.open_path(Path(path))
+    elif not window.files.offer_orphan_recovery() and guide:
+        from PySide6.QtCore import QTimer
+
+        from app.ui import window_dialogs
+
+        QTimer.singleShot(0, window, lambda: window_dialogs.first_run(window))
+    return demo_folder
+
+
 def run_gui(path: Path | None = None, demo: bool = False) -> int:
     """Run the editor until its window closes; returns the exit status."""
     from PySide6.QtCore import QCoreApplication
@@ -79,20 +101,11 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     else:
         window = MainWindow()
     window.show()
-    if demo:
-        path = demo_copy()
-    if path is not None:
-        window.open_path(Path(path))
-    else:
-        window.files.offer_orphan_recovery()
+    demo_folder = start_up(window, path, demo, guide=not shot)
     if shot:
         _schedule_screenshot(window, app, Path(shot))
-    else:
-        from PySide6.QtCore import QTimer
-
-        from app.ui import window_dialogs
-
-        QTimer.singleShot(0, lambda: window_dialogs.first_run(window))
     status = app.exec()
     window.shutdown()
+    if demo_folder is not None:  # the demo's temporary copy is not left behind (Save put it elsewhere)
+        shutil.rmtree(demo_folder, ignore_errors=True)
     return int(status)

@@ -102,10 +102,29 @@ class FileController(QObject):
         journal = RecoveryJournal(None, fingerprint, self._recovery_root)
         if journal.exists() and self._offer(journal, path):
             return True
+        if self._open_project_beside(path, fingerprint):
+            return True
         project = Project(Transcript(), path, fingerprint, None, None)
         self._install(project, modified=False)
         self.add_recent(path)
         return True
+
+    def _open_project_beside(self, recording: Path, fingerprint: str) -> bool:
+        """Open the project saved beside `recording` for it, if there is one (the status bar says so)."""
+        from app.core.project_lookup import project_beside
+
+        found = project_beside(recording, fingerprint)
+        if found is None:
+            return False
+        try:
+            opened = self.open_project(found)
+        except ProjectError as exc:
+            self.message.emit(f"{found.name} beside the recording could not be opened ({exc}); "
+                              "a new transcript was started.")
+            return False
+        if opened:
+            self.message.emit(f"Opened {found.name}, the project saved beside {recording.name}.")
+        return opened
 
     def _offer(self, journal: RecoveryJournal, media: Path | None = None) -> bool:
         """Offer an unsaved project's journal; True when it was recovered (declining discards it)."""
@@ -191,7 +210,9 @@ class FileController(QObject):
         """Save to the project's file, or ask for one. False when not saved."""
         if self.project is None:
             return False
-        if self.project.path is None:
+        from app.ui.folders import is_demo_path
+
+        if self.project.path is None or is_demo_path(self.project.path):  # the demo's is a temporary folder
             return self.save_as()
         return self._save_to(self.project.path)
 
@@ -200,8 +221,10 @@ class FileController(QObject):
         if self.project is None:
             return False
         if path is None:
-            start = self.project.path or (self.project.media_path.with_suffix(PROJECT_SUFFIX)
-                                          if self.project.media_path else Path.home() / ("Untitled" + PROJECT_SUFFIX))
+            from app.ui.folders import start_folder
+
+            name = (self.project.path or self.project.media_path or Path("Untitled")).stem + PROJECT_SUFFIX
+            start = start_folder(self.project, self._settings) / name
             chosen, _ = QFileDialog.getSaveFileName(self._window, "Save Project As", str(start), PROJECT_FILTER)
             if not chosen:
                 return False
@@ -212,11 +235,15 @@ class FileController(QObject):
 
     def _save_to(self, path: Path) -> bool:
         assert self.project is not None and self.undo_stack is not None
+        from app.ui.folders import bring_demo_media, remember_folder
+
         try:
+            bring_demo_media(self.project, path)
             save_project(self.project, path)
-        except VerbatimError as exc:
+        except (VerbatimError, OSError) as exc:
             QMessageBox.warning(self._window, "Save Failed", str(exc))
             return False
+        remember_folder(self._settings, path)
         self._autosave.stop()
         self._discard_journal()
         self.journal = RecoveryJournal(self.project.path, self.project.media_fingerprint, self._recovery_root)
@@ -310,7 +337,9 @@ class FileController(QObject):
 
     def ask_open(self) -> Path | None:
         """The file dialog of File > Open."""
-        last = self._settings.value("recent/folder", str(Path.home()))
+        from app.ui.folders import start_folder
+
+        last = start_folder(self.project, self._settings)
         chosen, _ = QFileDialog.getOpenFileName(self._window, "Open Recording or Project", str(last),
                                                 f"Recordings and projects (*.verbatim *.json {MEDIA_FILTER.split('(')[1].split(')')[0]});;"
                                                 f"{PROJECT_FILTER};;{MEDIA_FILTER}")

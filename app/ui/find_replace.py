@@ -208,6 +208,7 @@ class FindReplaceBar(QWidget):
         self._current = index
         m = self._matches[index]
         self._editor.select_span(m.position, m.position + m.end - m.start)
+        self._editor.on_match_shown(m.position)  # the playhead follows the match
         self._show()
 
     def find_next(self) -> None:

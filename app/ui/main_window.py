@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle
 
@@ -18,6 +18,7 @@ from app.core.project import Project
 from app.ui import window_dialogs
 from app.ui.actions import app_icon, build_actions, build_menus, fill_recent_menu
 from app.ui.file_controller import FileController
+from app.ui.model_flow import ModelFlow
 from app.ui.playback_controller import PlaybackController, PlayerFactory
 from app.ui.realign_controller import AlignerFactory, RealignController
 from app.ui.speakers_panel import SpeakersPanel
@@ -32,19 +33,27 @@ from app.workers.transcription_worker import EngineFactory
 
 
 
+AUDIO_LABEL_STYLE = "color: #b3261e;"
+AUDIO_LABEL_FLASH = "color: white; background: #b3261e; border-radius: 3px;"
+FLASH_MS = 700
+
+
 class MainWindow(QMainWindow):
     """Verbatim's editor window. Tests pass their own settings, recovery folder and factories."""
 
     def __init__(self, settings: QSettings | None = None, recovery_root: Path | None = None,
                  cache_dir: Path | None = None, player_factory: PlayerFactory | None = None,
                  engine_factory: EngineFactory | None = None, probe_output: Any = None,
-                 aligner_factory: AlignerFactory | None = None) -> None:
+                 aligner_factory: AlignerFactory | None = None, model_store: Any = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
         self.setWindowIcon(app_icon())
         self.setStyleSheet(WINDOW_STYLE)
         self.audio: Any = None
-        self.no_output_notice: QMessageBox | None = None
+        self.no_output_notice: QMessageBox | None = None  # kept None: states go in the status bar
+        self.audio_label: QLabel | None = None
+        self.flashing = False  # the "No audio output" mark is flashing
+        self.ask_replace = lambda words: window_dialogs.ask_replace_transcript(self, words)
         self.undo_group = QUndoGroup(self)
         self.files = FileController(self, self.settings, recovery_root)
         self.playback = PlaybackController(self.settings, self, player_factory, probe_output)
@@ -54,6 +63,8 @@ class MainWindow(QMainWindow):
         self.editor = TranscriptEditor()
         self.speakers_panel = SpeakersPanel()
         self.transcribe_panel = TranscribePanel(self.settings)
+        # models are checked (and marked in the model list) for the engines that load them from this computer
+        self.model_flow = ModelFlow(self, model_store, enabled=model_store is not None or engine_factory is None)
         self._build_layout()
         self.acts = build_actions(self)
         self._recent_menu = build_menus(self, self.acts)
@@ -65,6 +76,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_enabled()
         self._restore_state()
+        self.model_flow.refresh()
 
     # -- construction -------------------------------------------------------------------------------
 
@@ -117,6 +129,7 @@ class MainWindow(QMainWindow):
         self.editor.word_clicked.connect(self._on_editor_word_clicked)
         self.editor.cursor_word_changed.connect(self._on_editor_cursor_word_changed)
         self.editor.message.connect(self.show_message)
+        self.editor.match_found.connect(self._on_editor_match_found)
         self.transcription.running_changed.connect(self._on_transcription_running_changed)
         self.transcription.message.connect(self.show_message)
         self.realign.running_changed.connect(self._on_transcription_running_changed)
@@ -182,7 +195,8 @@ class MainWindow(QMainWindow):
         if project.media_fingerprint is None:
             project.media_fingerprint = audio.fingerprint
         self.waveform.set_audio(peaks, int(audio.duration_ms))
-        self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
+        if self.statusBar().currentMessage().startswith("Loading"):  # never over a notice that came meanwhile
+            self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
         self.playback.set_audio(audio.samples)
         self._update_enabled()
 
@@ -218,26 +232,42 @@ class MainWindow(QMainWindow):
         self.acts["play_play"].setIcon(self.style().standardIcon(icon))
 
     def _on_playback_output_unavailable(self, message: str) -> None:
+        # a state, not an event: the status bar and the transport say it, no box ever covers the window
         self.show_message(message, 0)
-        self.audio_label = QLabel("No audio output")
-        self.audio_label.setStyleSheet("color: #b3261e;")
-        self.audio_label.setToolTip(message)
-        self.statusBar().insertPermanentWidget(0, self.audio_label)
+        if self.audio_label is None:
+            self.audio_label = QLabel("No audio output")
+            self.audio_label.setObjectName("audio_label")
+            self.audio_label.setStyleSheet(AUDIO_LABEL_STYLE)
+            self.statusBar().insertPermanentWidget(0, self.audio_label)
+        self.audio_label.setToolTip(message + " You can still read, edit and export the transcript.")
+        for name in ("play_play", "play_back", "play_forward"):
+            self.acts[name].setToolTip(f"{self.acts[name].text().replace('&', '')} \u2014 {message}")
 
     def _on_playback_play_refused(self, message: str) -> None:
-        # Said in the status bar on load; said in a (non-modal) box only once the person tries to listen.
-        self.no_output_notice = QMessageBox(QMessageBox.Icon.Information, "Playback Unavailable",
-                                            message + " You can still read, edit and export the transcript.",
-                                            QMessageBox.StandardButton.Ok, self)
-        self.no_output_notice.setModal(False)
-        self.no_output_notice.show()
+        """Play without a device: say it again and flash the status-bar mark (every time)."""
+        self._on_playback_output_unavailable(message)
+        self.show_message(message + " You can still read, edit and export the transcript.", 8000)
+        label = self.audio_label
+        assert label is not None
+        label.setStyleSheet(AUDIO_LABEL_FLASH)
+        self.flashing = True
+        QTimer.singleShot(FLASH_MS, label, self._end_flash)
+
+    def _end_flash(self) -> None:
+        self.flashing = False
+        if self.audio_label is not None:
+            self.audio_label.setStyleSheet(AUDIO_LABEL_STYLE)
+
+    def _on_editor_match_found(self, index: int, start_ms: int) -> None:
+        """A found match: the playhead goes to its word (without playing)."""
+        self.playback.seek(start_ms)
 
     def _update_model_label(self) -> None:
         s = self.project.transcript.settings if self.project else None
         if s is not None and s.model:
             text = f"{s.model}" + (f" \u00b7 {s.device}" if s.device else "")
         else:
-            text = f"Model: {self.transcribe_panel.model_box.currentText()}"
+            text = f"Model: {self.transcribe_panel.choice_label(self.transcribe_panel.model_key)}"
         self.model_label.setText(text)
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
@@ -246,10 +276,19 @@ class MainWindow(QMainWindow):
     # -- transcription, dialogs ---------------------------------------------------------------------
 
     def transcribe(self) -> None:
+        """Transcribe the recording: checks the models first, and asks before replacing a transcript."""
         if self.audio is None or self.undo_stack is None:
             self.show_message("Open a recording first.")
             return
+        if not self.model_flow.ready_to_transcribe(self.transcribe_panel.model_key):
+            return
         doc = self.project.transcript
+        if len(doc) and not self.ask_replace(len(doc)):
+            self.show_message("Transcription not started; the transcript is unchanged.")
+            return
+        from app.ui.paragraph_settings import paragraph_rules
+
+        self.transcription.paragraph_rules = paragraph_rules(self.settings)
         options = self.transcribe_panel.options(tuple(doc.keywords))
         self.transcription.on_settings = lambda s: self._update_model_label()
         self.transcription.start(self.audio.samples, self.transcribe_panel.model_key, options, self.undo_stack)
@@ -260,17 +299,12 @@ class MainWindow(QMainWindow):
         self._update_model_label()
 
     def _update_enabled(self) -> None:
+        from app.ui.action_reasons import update_action_reasons
+
         running = self.transcription.running or self.realign.running
-        has_project = self.project is not None
-        self.acts["transcribe"].setEnabled(self.audio is not None and not running)
-        self.acts["cancel"].setEnabled(self.transcription.running)
+        update_action_reasons(self)  # enabled or not, each with the reason in its tooltip and status tip
         self.realign.update_action()
         self.transcribe_panel.setEnabled(not running)
-        for name in ("save", "save_as", "export"):
-            self.acts[name].setEnabled(has_project)
-        # while a background job writes into the document, nothing else may change it or replace it
-        for name in ("open", "import", "keywords"):
-            self.acts[name].setEnabled(not running and (has_project or name == "open"))
         self._recent_menu.setEnabled(not running)
         self.undo_group.setActiveStack(None if running else self.undo_stack)  # Undo/Redo off during a run
         self.speakers_panel.setEnabled(not running)
@@ -288,7 +322,11 @@ class MainWindow(QMainWindow):
         window_dialogs.keywords(self)
 
     def models_dialog(self) -> None:
-        window_dialogs.models(self)
+        self.model_flow.show_models()
+
+    def update_model_label(self) -> None:
+        """The status bar's model line (the model list's marks may have changed)."""
+        self._update_model_label()
 
     def shortcuts_dialog(self) -> None:
         window_dialogs.shortcuts(self)

@@ -4,7 +4,8 @@ A ~30 fps timer runs only while playing; each tick reads the player's clock and 
 playhead (followed by the view), the editor's highlighted word and the status bar. Shortcuts follow
 oTranscribe: Esc / Ctrl+Space play-pause, F1/F2 skip back/forward 5 s, F3/F4 slower/faster, Ctrl+G go
 to a time. Resuming after a pause rewinds a little (a setting) so the listener catches the last words.
-Without an output device the window still works; the controller says so once.
+Without an output device the window still works; the controller says so when it notices, and again
+(`play_refused`) on every press of play.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class PlaybackController(QObject):
     playing_changed = Signal(bool)
     speed_changed = Signal(float)
     output_unavailable = Signal(str)  # emitted once per controller, when the missing device is noticed
-    play_refused = Signal(str)  # emitted once, the first time the person presses play without a device
+    play_refused = Signal(str)  # each time the person presses play without a device
 
     def __init__(self, settings: QSettings, parent: QObject | None = None,
                  player_factory: PlayerFactory | None = None, probe_output: Callable[[], bool] | None = None) -> None:
@@ -48,7 +49,6 @@ class PlaybackController(QObject):
         self._current_word = -1
         self._paused_by_user = False
         self._warned = False
-        self._refusal_shown = False
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_timer_tick)
@@ -120,9 +120,7 @@ class PlaybackController(QObject):
             self.player.play()
         except AudioOutputUnavailable:
             self._warn_no_output()
-            if not self._refusal_shown:
-                self._refusal_shown = True
-                self.play_refused.emit(NO_OUTPUT_MESSAGE)
+            self.play_refused.emit(NO_OUTPUT_MESSAGE)  # every press: the window flashes its status
             return
         self._paused_by_user = False
         self._timer.start()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 WHAT_IT_DOES = ("Re-time the words you typed or changed (their times are only interpolated) against the "
                 "recording; with a selection, only the edited words in it")
+ALIGNER_MODEL = "nar"  # the model Re-align offers when none can align (4.1-2b needs a CTC head file too)
 CHECK_EVERY_S = 5.0  # how long a "which model can align" answer is reused while typing
 
 
@@ -71,7 +72,10 @@ class RealignController(QObject):
         """(model to align with, "") or (None, why none can); looked up at most every few seconds."""
         now = time.monotonic()
         if force or now - self._found_at > CHECK_EVERY_S:
-            self._found = self.factory.find(self._window.transcribe_panel.model_key)
+            from app.ui.model_readiness import without_command_line
+
+            model, why = self.factory.find(self._window.transcribe_panel.model_key)
+            self._found = (model, without_command_line(why))
             self._found_at = now
         return self._found
 
@@ -89,11 +93,11 @@ class RealignController(QObject):
             tip = "Open a project with its recording to re-align edited words."
         else:
             model, why = self.aligner_model()
-            if model is None:
-                tip = why
-            elif not has_interpolated(doc.words):
+            if not has_interpolated(doc.words):
                 tip = ("No edited words to re-align: words you type or change get interpolated times, "
                        "which this re-times.")
+            elif model is None:  # enabled: choosing it offers the model it needs
+                enabled, tip = True, f"{why} Choose Re-align to see how to get it."
             else:
                 enabled, tip = True, f"{WHAT_IT_DOES} (model: {model})."
         busy = self.running or w.transcription.running
@@ -129,6 +133,7 @@ class RealignController(QObject):
         if model is None:
             self.update_action()
             self.message.emit(why)
+            w.model_flow.offer_model(ALIGNER_MODEL, "Re-align Edited Words")
             return
         words = list(stack.document.words)
         first, last = self.selected_range()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QColorDialog, QHBoxLayout, QHeaderView, QMenu, QPushButton, QToolButton,
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
@@ -41,14 +41,24 @@ def build_speaker_menu(parent: QWidget, doc: Transcript | None, current: str | N
                        on_pick: Callable[[str], None], on_new: Callable[[], None]) -> QMenu:
     """A menu of the document's speakers (the current one checked), then "New speaker…"."""
     menu = QMenu(parent)
+    menu.setToolTipsVisible(True)
     for speaker in doc.speakers if doc is not None else ():
-        action = menu.addAction(_swatch(speaker.color), speaker.name)
+        action = menu.addAction(_swatch(speaker.color), menu_name(menu, speaker.name))
+        action.setToolTip(speaker.name)
         action.setCheckable(True)
         action.setChecked(speaker.id == current)
         action.triggered.connect(lambda _=False, sid=speaker.id: on_pick(sid))
     menu.addSeparator()
     menu.addAction("New speaker…").triggered.connect(lambda _=False: on_new())
     return menu
+
+
+MENU_NAME_PX = 260  # a long name is cut in the middle so a menu never outgrows the screen
+
+
+def menu_name(widget: QWidget, name: str) -> str:
+    """`name` elided in the middle to fit a menu ("Dr. Amal Osei, Head of\u2026 University of Ghana")."""
+    return QFontMetrics(widget.font()).elidedText(name, Qt.TextElideMode.ElideMiddle, MENU_NAME_PX)
 
 
 def _swatch(color: str) -> QIcon:
@@ -76,6 +86,7 @@ class SpeakersPanel(QWidget):
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Speaker", "Words", "Talk time"])
         self.tree.setRootIsDecorated(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names keep their start and end
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                   | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -146,6 +157,7 @@ class SpeakersPanel(QWidget):
                 count, talk = stats.get(speaker.id, (0, 0))
                 if item.text(0) != speaker.name:
                     item.setText(0, speaker.name)
+                item.setToolTip(0, speaker.name)
                 item.setIcon(0, _swatch(speaker.color))
                 item.setText(1, str(count))
                 item.setText(2, format_clock(talk))
@@ -254,9 +266,11 @@ class SpeakersPanel(QWidget):
         if not source or self._doc is None:
             menu.addAction("Select the speaker to merge first").setEnabled(False)
             return
+        menu.setToolTipsVisible(True)
         for speaker in self._doc.speakers:
             if speaker.id != source:
-                action = menu.addAction(_swatch(speaker.color), speaker.name)
+                action = menu.addAction(_swatch(speaker.color), menu_name(menu, speaker.name))
+                action.setToolTip(speaker.name)
                 action.triggered.connect(lambda _=False, t=speaker.id: self.merge_speakers(source, t))
 
     def _on_color_clicked(self) -> None:

@@ -51,6 +51,10 @@ def build_toolbar(window: "MainWindow", acts: dict[str, QAction]) -> QToolBar:
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     bar.addAction(acts["open"])
     bar.addAction(acts["save"])
+    for name in ("open", "save"):  # icons only (their tooltips say what they are): room for the transport
+        button = bar.widgetForAction(acts[name])
+        if isinstance(button, QToolButton):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     bar.addSeparator()
     bar.addWidget(window.transcribe_panel)
     acts["keywords"].setIconText("Keywords")
@@ -62,6 +66,9 @@ def build_toolbar(window: "MainWindow", acts: dict[str, QAction]) -> QToolBar:
     transcribe.setObjectName("transcribe_button")
     bar.addWidget(transcribe)
     bar.addAction(acts["cancel"])
+    cancel = bar.widgetForAction(acts["cancel"])
+    if isinstance(cancel, QToolButton):
+        cancel.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     bar.addWidget(_spacer())
     for name in ("play_back", "play_play", "play_forward"):
         bar.addAction(acts[name])

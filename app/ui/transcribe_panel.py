@@ -7,9 +7,12 @@ the model registry; the interview pipeline (2b text + plus timings and speakers)
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QStandardItemModel
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStyle, QStyleOptionComboBox, QStylePainter,
+                               QWidget)
 
 from app.asr.engine import Capabilities, TranscribeOptions
 
@@ -22,6 +25,7 @@ MODEL_CHOICES = (
 LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"), ("ja", "Japanese"))
 TARGETS = LANGUAGES + (("it", "Italian"), ("zh", "Chinese"))
 _NAMES = dict(TARGETS)
+_BASE_ROLE = Qt.ItemDataRole.UserRole + 1  # a choice's name without its installed mark
 
 
 def model_capabilities(key: str) -> Capabilities | None:
@@ -62,6 +66,41 @@ def _ensure_enabled(combo: QComboBox) -> None:
                 return
 
 
+class ModelComboBox(QComboBox):
+    """The model list: the open list says "— not installed" in words; the closed box shows the choice's
+    name and its state's mark only, so the name is never cut off."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        base = self.itemData(self.currentIndex(), _BASE_ROLE)
+        if base:
+            option.currentText = str(base)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
+def state_icon(state: str) -> QIcon:
+    """A small mark: a green disc (installed), half a disc (partly), an empty ring (not installed)."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    colour = QColor({"installed": "#2e7d32", "partly": "#d08a00"}.get(state, "#8a94a0"))
+    painter.setPen(colour)
+    if state == "installed":
+        painter.setBrush(colour)
+        painter.drawEllipse(1, 1, 10, 10)
+    else:
+        painter.drawEllipse(1, 1, 10, 10)
+        if state == "partly":
+            painter.setBrush(colour)
+            painter.drawPie(1, 1, 10, 10, 90 * 16, 180 * 16)
+    painter.end()
+    return QIcon(pixmap)
+
+
 class TranscribePanel(QWidget):
     """Model / language / task / target pickers; `options()` gives the TranscribeOptions to run."""
 
@@ -70,7 +109,7 @@ class TranscribePanel(QWidget):
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
-        self.model_box = QComboBox()
+        self.model_box = ModelComboBox()
         for key, label, tip in MODEL_CHOICES:
             self.model_box.addItem(label, key)
             self.model_box.setItemData(self.model_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -87,9 +126,17 @@ class TranscribePanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(6)
-        for label, box in (("Model", self.model_box), ("Language", self.language_box), (None, self.task_box)):
-            if label:
-                layout.addWidget(QLabel(label))
+        # narrow boxes (the open list shows whole names) keep the transport on the toolbar at 1024 px
+        for box, chars, tip in ((self.model_box, 18, "The model to transcribe with"),
+                                (self.language_box, 7, "The language spoken in the recording"),
+                                (self.task_box, 8, "Transcribe, or translate into another language"),
+                                (self.target_box, 7, "The language to translate into")):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(chars)
+            box.setToolTip(tip)
+            box.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.model_box.view().setMinimumWidth(320)
+        for box in (self.model_box, self.language_box, self.task_box):
             layout.addWidget(box)
         layout.addWidget(self._target_label)
         layout.addWidget(self.target_box)
@@ -130,6 +177,33 @@ class TranscribePanel(QWidget):
                     box.setCurrentIndex(i)
         self._update_enabled()
 
+    def choices(self) -> list[str]:
+        """The keys of the transcription choices in the model list, in order."""
+        return [str(self.model_box.itemData(row)) for row in range(self.model_box.count())]
+
+    def choice_label(self, key: str) -> str:
+        """A choice's name without its installed mark ("Interview (2B + Plus)")."""
+        row = self.model_box.findData(key)
+        base = self.model_box.itemData(row, _BASE_ROLE) if row >= 0 else None
+        return str(base) if base else (self.model_box.itemText(row) if row >= 0 else key)
+
+    def set_model_states(self, states: Mapping[str, Any]) -> None:
+        """Mark each choice installed / partly installed / not installed (`ChoiceState`s by key), sizes in
+        the tooltip."""
+        for row in range(self.model_box.count()):
+            key = str(self.model_box.itemData(row))
+            base = self.choice_label(key)
+            self.model_box.setItemData(row, base, _BASE_ROLE)
+            state = states.get(key)
+            if state is None:
+                continue
+            suffix = "" if state.ready else f" \u2014 {state.label()}"
+            self.model_box.setItemText(row, f"{base}{suffix}")
+            self.model_box.setItemIcon(row, state_icon(state.state))
+            tip = self.model_box.itemData(row, Qt.ItemDataRole.ToolTipRole) or ""
+            first = str(tip).split("\n\n")[0]
+            self.model_box.setItemData(row, f"{first}\n\n{state.details()}", Qt.ItemDataRole.ToolTipRole)
+
     def is_enabled(self, box: QComboBox, value: str) -> bool:
         """Whether `value` can be picked in `box` now (for tests and tooltips)."""
         model = box.model()
@@ -145,7 +219,7 @@ class TranscribePanel(QWidget):
 
     def _update_enabled(self) -> None:
         caps = self.capabilities
-        name = self.model_box.currentText()
+        name = self.choice_label(self.model_key)
         for box in (self.language_box, self.task_box, self.target_box):
             box.blockSignals(True)
         try:
@@ -176,6 +250,9 @@ class TranscribePanel(QWidget):
         translating = self.task_box.currentData() == "translate"
         self.target_box.setEnabled(translating)
         self._target_label.setEnabled(translating)
+        # shown only while translating: the toolbar keeps its room for the transport
+        self.target_box.setVisible(translating)
+        self._target_label.setVisible(translating)
         self.target_box.setToolTip("" if translating else "Choose Translate to pick a target language.")
 
     def _on_choice_changed(self, *_args: object) -> None:

@@ -11,9 +11,9 @@ only the paragraphs they touched.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
-from PySide6.QtWidgets import QInputDialog, QMenu, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QTextCursor
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QTextEdit, QVBoxLayout, QWidget
 
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.edits import AddSpeaker, AssignSpeaker, MergeSegment, ReplaceText, SplitSegment
@@ -29,6 +29,16 @@ from app.ui.undo import DocumentUndoStack
 from app.ui.word_styles import SegmentHeaders, WordHighlighter, WordMarks
 
 
+def _keys(*keys: object) -> list[QKeySequence]:
+    """Shortcut lists without duplicates (Replace is Ctrl+H on some platforms already)."""
+    out: list[QKeySequence] = []
+    for key in keys:
+        seq = QKeySequence(key)  # type: ignore[call-overload]
+        if not seq.isEmpty() and seq not in out:
+            out.append(seq)
+    return out
+
+
 class TranscriptEditor(QWidget):
     """The transcript as editable paragraphs, one per segment, under speaker/time headers.
 
@@ -38,6 +48,8 @@ class TranscriptEditor(QWidget):
 
     word_clicked = Signal(int, int)
     cursor_word_changed = Signal(int)
+    match_found = Signal(int, int)
+    """A find match was selected: the index of its (first) word and that word's start in ms."""
     message = Signal(str)
     """One sentence for the status bar when an edit could not be made (optional to connect)."""
 
@@ -73,12 +85,52 @@ class TranscriptEditor(QWidget):
         box.setSpacing(0)
         box.addWidget(self._view, 1)
         box.addWidget(self.find_bar)
-        for keys, slot in ((QKeySequence.StandardKey.Find, self.show_find),
-                           (QKeySequence.StandardKey.Replace, self.show_replace), ("Ctrl+H", self.show_replace)):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        self._build_actions()
         self.set_document(None, None)
+
+    def _build_actions(self) -> None:
+        """Find / Replace (the window's Edit menu shows these very actions) and the two copies."""
+        self.find_action = QAction("&Find...", self)
+        self.find_action.setShortcuts(_keys(QKeySequence.StandardKey.Find, "Ctrl+F"))
+        self.find_action.triggered.connect(lambda _c=False: self.show_find())
+        self.replace_action = QAction("Find and &Replace...", self)
+        self.replace_action.setShortcuts(_keys(QKeySequence.StandardKey.Replace, "Ctrl+H"))
+        self.replace_action.triggered.connect(lambda _c=False: self.show_replace())
+        for action, tip in ((self.find_action, "Find words in the transcript"),
+                            (self.replace_action, "Find words and replace them (their timings are kept)")):
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            self.addAction(action)
+        self.copy_action = QAction("&Copy with Speakers and Times", self)
+        self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the text view's own copy
+        self.copy_action.setStatusTip('Copy the selection as "[00:06] Name: words" (plain text and formatted)')
+        self.copy_action.triggered.connect(lambda _c=False: self._view.copy())
+        self._view.addAction(self.copy_action)
+        self.copy_plain_action = QAction("Copy &Text Only", self)
+        self.copy_plain_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.copy_plain_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_plain_action.setStatusTip("Copy the selected words without speaker names or times")
+        self.copy_plain_action.triggered.connect(lambda _c=False: self.copy_plain())
+        self.addAction(self.copy_plain_action)
+
+    def copy_plain(self) -> None:
+        """Ctrl+Shift+C: the selected words only, paragraphs on their own lines."""
+        cursor = self._view.textCursor()
+        if cursor.hasSelection():
+            QApplication.clipboard().setText(cursor.selectedText().replace("\u2029", "\n"))
+
+    def selection_mime(self) -> QMimeData:
+        """What Ctrl+C puts on the clipboard: each paragraph's time, speaker and selected words."""
+        from app.ui.copy_attribution import attributed_mime
+
+        return attributed_mime(self._doc, self._layout, self._view.textCursor())
+
+    def on_match_shown(self, position: int) -> None:
+        """The find bar selected a match at text `position`: say which word it is (the window seeks there)."""
+        index = self._layout.word_at_position(position)
+        if self._doc is not None and 0 <= index < len(self._doc):
+            self.match_found.emit(index, self._doc.words[index].start_ms)
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -330,6 +382,7 @@ class TranscriptEditor(QWidget):
         finally:
             self._rendering = False
         self._headers_changed()
+        self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
         self._on_view_cursor_moved()
         self.find_bar.refresh()
 
@@ -367,6 +420,7 @@ class TranscriptEditor(QWidget):
             self.highlight_word(min(index, len(self._doc) - 1) if self._doc else -1)
             self.follow_playback = follow
         self._headers_changed()
+        self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
         self._on_view_cursor_moved()
         self.find_bar.refresh()
 

@@ -72,6 +72,10 @@ class TranscriptTextView(QTextEdit):
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over_name else Qt.CursorShape.IBeamCursor)
         super().mouseMoveEvent(event)
 
+    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 - Qt's name
+        # Ctrl+C keeps attribution: "[00:06] Name: words" as text and as HTML (Ctrl+Shift+C: bare text)
+        return self._editor.selection_mime()
+
     def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt's name
         # Pasted line breaks would create paragraphs without a segment: paste them as spaces.
         text = source.text().replace("\r\n", " ")

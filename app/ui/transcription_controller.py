@@ -9,6 +9,7 @@ run leaves what is on screen. The status bar shows audio time done, an ETA and a
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 import numpy as np
@@ -16,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from app.core.document import Speaker, TranscriptionSettings, Word
+from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks
 from app.ui.timefmt import format_ms
 from app.workers.transcription_worker import EngineFactory, TranscriptionRequest, TranscriptionThread
 
@@ -82,6 +84,14 @@ class TranscriptionController(QObject):
         self.last_cancelled = False
         self.device: str | None = None
         self.on_settings: Callable[[TranscriptionSettings], None] | None = None
+        self.paragraph_rules: ParagraphRules = DEFAULT_RULES
+        """Where paragraphs start inside one speaker's words (the window sets it from its settings)."""
+        # the recording's pauses (for paragraph breaks) are found off the GUI thread: ~1 s for 2 hours
+        self._pause_finder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pauses")
+        self._pauses: Future | None = None
+        self._pushed_with_pauses = True
+        self._broken: list[Word] = []  # the run's words with paragraph breaks, as last pushed
+        self._broken_with_pauses = False
 
     def _ensure_thread(self) -> TranscriptionThread:
         if self._thread is None:
@@ -102,10 +112,14 @@ class TranscriptionController(QObject):
         self._run_id += 1
         self._undo = undo_stack
         self._words, self._speakers = [], []
+        self._broken, self._broken_with_pauses = [], False
         self._settings = None
         self._keywords = tuple(options.keywords) or tuple(undo_stack.document.keywords)
         self._started = time.monotonic()
         self._done_s = 0.0
+        from app.ui.paragraph_settings import recording_pauses
+
+        self._pauses = self._pause_finder.submit(recording_pauses, audio)  # paragraphs break at pauses too
         self.last_error, self.last_cancelled = None, False
         self.running = True
         self.widget.begin("Starting...")
@@ -123,6 +137,7 @@ class TranscriptionController(QObject):
         """Cancel and stop the worker thread (the window is closing)."""
         if self._thread is not None:
             self._thread.shutdown()
+        self._pause_finder.shutdown(wait=True, cancel_futures=True)
 
     # -- worker signals ---------------------------------------------------------------------------
 
@@ -147,8 +162,6 @@ class TranscriptionController(QObject):
         self.widget.say(text)
 
     def _on_worker_words_ready(self, words: list[Word], speakers: list[Speaker]) -> None:
-        from app.core.edits import ReplaceTranscript
-
         if not self.running or self._undo is None:
             return
         if self._undo is not getattr(self._window, "undo_stack", self._undo):
@@ -156,10 +169,49 @@ class TranscriptionController(QObject):
         self._words.extend(words)
         if speakers:
             self._speakers = list(speakers)
+        self._push_words(wait_for_pauses=False)
+
+    def _push_words(self, wait_for_pauses: bool) -> None:
+        """Push the run's words so far, with paragraph breaks, as one step of the run (it merges)."""
+        from app.core.edits import ReplaceTranscript
+
+        pauses = self._known_pauses(wait_for_pauses)
+        self._pushed_with_pauses = pauses is not None
         table = self._speakers or list(self._undo.document.speakers)
         self._undo.push_command(ReplaceTranscript(
-            list(self._words), table, self._settings, self._keywords, run_id=("transcription", id(self), self._run_id),
+            self._with_breaks(pauses), table, self._settings,
+            self._keywords, run_id=("transcription", id(self), self._run_id),
         ))
+
+    def _with_breaks(self, pauses: list[tuple[int, int]] | None) -> list[Word]:
+        """The run's words with paragraph breaks, re-deciding only from the last settled paragraph on
+        (a 2-hour run would otherwise re-scan ~20,000 words on the GUI thread for every piece)."""
+        if (pauses is not None) != self._broken_with_pauses:
+            self._broken, self._broken_with_pauses = [], pauses is not None
+        broken = self._broken
+        settled = len(broken) - 4  # a break may still move a word or two back to a sentence end
+        start = next((i for i in range(min(settled, len(broken) - 1), 0, -1) if broken[i].starts_segment), 0)
+        words = broken[:start] + self._words[start:]
+        if start:
+            words[start] = broken[start]  # the settled paragraph start stays
+        self._broken = add_paragraph_breaks(words, self.paragraph_rules, pauses or (), start)
+        return list(self._broken)
+
+    def _known_pauses(self, wait: bool) -> list[tuple[int, int]] | None:
+        """The recording's pauses once found (None until then: later pieces re-break the whole run)."""
+        pending = self._pauses
+        if pending is None or (not wait and not pending.done()):
+            return None
+        try:
+            return list(pending.result(timeout=10))
+        except Exception:  # noqa: BLE001 - no pauses is a fine answer: breaks then come from word gaps
+            return []
+
+    def _complete_breaks(self) -> None:
+        """At the end of a run: if the pauses came after the last piece, break the paragraphs once more."""
+        if (self._words and not self._pushed_with_pauses and self._undo is not None
+                and self._undo is getattr(self._window, "undo_stack", self._undo)):
+            self._push_words(wait_for_pauses=True)
 
     def _finish(self) -> None:
         self.running = False
@@ -168,6 +220,7 @@ class TranscriptionController(QObject):
 
     def _on_worker_finished(self, cancelled: bool) -> None:
         self.last_cancelled = cancelled
+        self._complete_breaks()
         self._finish()
         n = len(self._words)
         if cancelled:
@@ -176,6 +229,9 @@ class TranscriptionController(QObject):
             self.message.emit(f"Transcription finished: {n} words.")
 
     def _on_worker_failed(self, text: str) -> None:
+        from app.ui.model_readiness import without_command_line
+
+        text = without_command_line(text)  # never a command line inside the GUI
         self.last_error = text
         self._finish()
         self.message.emit(f"Transcription failed: {text}")

@@ -75,6 +75,9 @@ class WaveformView(pg.PlotWidget):
             self._scale = 0.95 / top if top > 1e-4 else 1.0
         self._apply_limits()
         self.fit()
+        # fit() redraws only when the range changes; a project opened before its audio loaded already
+        # shows this range, so the envelope is drawn here in any case
+        self._redraw_envelope()
 
     def set_document(self, doc: Transcript | None, undo_stack: Any = None) -> None:
         """Follow a transcript (turns, word boundaries) and push boundary edits to `undo_stack`."""

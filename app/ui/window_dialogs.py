@@ -17,7 +17,7 @@ def export(window: "MainWindow") -> None:
     from app.ui.dialogs.export_dialog import ExportDialog
 
     if window.project is not None:
-        dialog = ExportDialog(window.project, window)
+        dialog = ExportDialog(window.project, window, settings=window.settings)
         if dialog.exec():
             window.show_message(f"Exported {dialog.written.name}.")
 
@@ -36,10 +36,14 @@ def import_transcript(window: "MainWindow", path: Path | None = None) -> None:
         window.show_message("Open a recording first, then import its transcript.")
         return
     if path is None:
-        chosen, _ = QFileDialog.getOpenFileName(window, "Import Transcript", "", TRANSCRIPT_FILTER)
+        from app.ui.folders import remember_folder, start_folder
+
+        start = str(start_folder(window.project, window.settings))
+        chosen, _ = QFileDialog.getOpenFileName(window, "Import Transcript", start, TRANSCRIPT_FILTER)
         if not chosen:
             return
         path = Path(chosen)
+        remember_folder(window.settings, path)
     try:
         doc = read_transcript(path)
     except VerbatimError as exc:
@@ -71,10 +75,34 @@ def models(window: "MainWindow") -> None:
 
 
 def first_run(window: "MainWindow") -> None:
-    """On start-up with no model on this computer: explain the models and offer a download."""
-    from app.ui.dialogs.first_run_dialog import maybe_show_first_run
+    """On a first start with nothing to open and no model on this computer: the first-run guide."""
+    window.model_flow.first_start()
 
-    maybe_show_first_run(window, window.settings)
+
+def ask_replace_transcript(window: "MainWindow", words: int) -> bool:
+    """Transcribe over an existing transcript: Replace or Cancel (Cancel is the default)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Replace Transcript?",
+                      f"This recording already has a transcript ({words} words). Transcribing again replaces it."
+                      "\n\nIf you change your mind afterwards, Edit \u25b8 Undo (Ctrl+Z) brings it back.",
+                      QMessageBox.StandardButton.NoButton, window)
+    replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is replace
+
+
+def paragraphs(window: "MainWindow") -> None:
+    """Transcribe > Paragraph Breaks: the pauses that start paragraphs; optionally applied now (one undo step)."""
+    from app.ui.paragraph_settings import ParagraphDialog, apply_paragraph_breaks
+
+    can_apply = window.undo_stack is not None and not window.transcription.running
+    dialog = ParagraphDialog(window.settings, window, can_apply=can_apply)
+    if dialog.exec() and dialog.apply_now.isChecked() and window.undo_stack is not None:
+        samples = window.audio.samples if window.audio is not None else None
+        added = apply_paragraph_breaks(window.undo_stack, dialog.rules(), samples)
+        window.show_message(f"Added {added} paragraph break{'s' if added != 1 else ''}." if added
+                            else "No new paragraph breaks: the transcript already has them.")
 
 
 def shortcuts(window: "MainWindow") -> None:

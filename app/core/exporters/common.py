@@ -18,13 +18,14 @@ from app.core.errors import ImportExportError
 class ExportOptions:
     """Choices a person makes when exporting; media facts are filled from a Project when not given."""
 
-    timestamps: bool = False  # DOCX/TXT: a [hh:mm:ss] stamp at each paragraph start
+    timestamps: bool | None = None  # DOCX/TXT: a [hh:mm:ss] stamp at each paragraph; None: the format's default
     speakers: bool = True  # speaker names (SRT prefix, WebVTT voice, DOCX/TXT name before each turn)
     title: str | None = None  # DOCX title; default: the media name
     media_name: str | None = None
     media_duration_ms: int | None = None
     date: _dt.date | None = None  # DOCX header date; default: today
     cue_rules: CueRules = field(default_factory=CueRules)
+    line_numbers: bool = False  # DOCX: numbered lines in the margin (legal use)
 
 
 def resolve_source(source: Any, options: ExportOptions | None) -> tuple[Transcript, ExportOptions]:

@@ -38,8 +38,10 @@ def render_text(source: Any, options: ExportOptions | None = None) -> str:
     """The plain text of a transcript or project."""
     doc, options = resolve_source(source, options)
     lines = []
+    # default: stamps when no paragraph names a speaker (then the time is what tells paragraphs apart)
+    stamps = options.timestamps if options.timestamps is not None else not any(s.speaker for s in doc.segments())
     for p in paragraphs(doc, options.speakers):
-        stamp = format_stamp(p.start_ms) + " " if options.timestamps else ""
+        stamp = format_stamp(p.start_ms) + " " if stamps else ""
         who = f"{p.speaker}: " if p.speaker else ""
         lines.append(f"{stamp}{who}{p.text}\n")
     return "\n".join(lines)

@@ -1,10 +1,16 @@
-"""File > Export: DOCX, SRT, WebVTT, plain text or JSON, with each format's options."""
+"""File > Export: DOCX, SRT, WebVTT, plain text or JSON, with each format's options.
+
+With the window's settings it remembers the last format, each format's own options (time stamps,
+speaker names, line numbers) and the folder last exported to: the dialog starts there when the last
+export was of this same project, else in the project's (or recording's) folder.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
     QMessageBox, QPushButton, QWidget,
@@ -21,24 +27,30 @@ FORMATS = (
 )
 TIMESTAMPS = {"docx", "txt"}
 SPEAKERS = {"docx", "txt", "srt", "vtt"}
+LINE_NUMBERS = {"docx"}
+DEFAULT_TIMESTAMPS = {"docx": True, "txt": False}
 
 
 class ExportDialog(QDialog):
     """Pick a format, its options and a file; `export()` writes it with the core exporters."""
 
-    def __init__(self, project: Any, parent: QWidget | None = None, default_dir: Path | None = None) -> None:
+    def __init__(self, project: Any, parent: QWidget | None = None, default_dir: Path | None = None,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Transcript")
         self._project = project
+        self._settings = settings
         media = getattr(project, "media_path", None)
         self._stem = Path(getattr(project, "path", None) or media or "transcript").stem
-        self._dir = default_dir or Path(getattr(project, "path", None) or media or Path.home() / "x").parent
+        self._dir = default_dir or self._start_folder()
         self.format_box = QComboBox()
         for key, label in FORMATS:
             self.format_box.addItem(label, key)
         self.timestamps = QCheckBox("Time stamp at each paragraph")
         self.speakers = QCheckBox("Speaker names")
         self.speakers.setChecked(True)
+        self.line_numbers = QCheckBox("Line numbers in the margin (for legal use)")
+        self._shown_fmt: str | None = None
         self.title = QLineEdit()
         self.title.setPlaceholderText(Path(media).name if media else "Transcript")
         self.path_edit = QLineEdit()
@@ -51,6 +63,7 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format_box)
         form.addRow("", self.timestamps)
         form.addRow("", self.speakers)
+        form.addRow("", self.line_numbers)
         form.addRow("Title", self.title)
         form.addRow("File", row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -58,9 +71,45 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self._on_accepted)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        if settings is not None:
+            self.set_format(str(settings.value("export/format", "docx")))
         self.format_box.currentIndexChanged.connect(self._on_format_changed)
         self._on_format_changed()
         self.resize(520, 0)
+
+    def _project_key(self) -> str:
+        return str(getattr(self._project, "path", None) or getattr(self._project, "media_path", None) or "")
+
+    def _start_folder(self) -> Path:
+        """The last export folder when the last export was of this project, else the project's folder."""
+        from app.ui.folders import start_folder
+
+        s = self._settings
+        if s is not None and str(s.value("export/project", "")) == self._project_key():
+            folder = Path(str(s.value("export/folder", "")))
+            if str(folder) and folder.is_dir():
+                return folder
+        return start_folder(self._project, s)
+
+    def _load_options(self, fmt: str) -> None:
+        s = self._settings
+        stamps = DEFAULT_TIMESTAMPS.get(fmt, False)
+        speakers, lines = True, False
+        if s is not None:
+            stamps = bool(s.value(f"export/{fmt}/timestamps", stamps, type=bool))
+            speakers = bool(s.value(f"export/{fmt}/speakers", True, type=bool))
+            lines = bool(s.value(f"export/{fmt}/line_numbers", False, type=bool))
+        self.timestamps.setChecked(stamps)
+        self.speakers.setChecked(speakers)
+        self.line_numbers.setChecked(lines)
+
+    def _save_options(self, fmt: str) -> None:
+        s = self._settings
+        if s is None:
+            return
+        s.setValue(f"export/{fmt}/timestamps", self.timestamps.isChecked())
+        s.setValue(f"export/{fmt}/speakers", self.speakers.isChecked())
+        s.setValue(f"export/{fmt}/line_numbers", self.line_numbers.isChecked())
 
     @property
     def fmt(self) -> str:
@@ -73,8 +122,13 @@ class ExportDialog(QDialog):
         from app.core.exporters import EXTENSIONS
 
         fmt = self.fmt
+        if self._shown_fmt is not None:
+            self._save_options(self._shown_fmt)  # each format keeps its own choices
+        self._shown_fmt = fmt
+        self._load_options(fmt)
         self.timestamps.setEnabled(fmt in TIMESTAMPS)
         self.speakers.setEnabled(fmt in SPEAKERS)
+        self.line_numbers.setEnabled(fmt in LINE_NUMBERS)
         self.title.setEnabled(fmt == "docx")
         current = self.path_edit.text().strip()
         base = Path(current) if current else self._dir / self._stem
@@ -96,6 +150,7 @@ class ExportDialog(QDialog):
             timestamps=self.timestamps.isChecked() and fmt in TIMESTAMPS,
             speakers=self.speakers.isChecked() or fmt not in SPEAKERS,
             title=self.title.text().strip() or None,
+            line_numbers=self.line_numbers.isChecked() and fmt in LINE_NUMBERS,
         )
 
     def export(self) -> Path:
@@ -120,4 +175,15 @@ class ExportDialog(QDialog):
         except VerbatimError as exc:
             QMessageBox.warning(self, "Export Failed", str(exc))
             return
+        self.remember()
         self.accept()
+
+    def remember(self) -> None:
+        """Keep the format, its options and the folder for the next export."""
+        s = self._settings
+        if s is None:
+            return
+        self._save_options(self.fmt)
+        s.setValue("export/format", self.fmt)
+        s.setValue("export/folder", str(Path(self.path_edit.text().strip()).parent))
+        s.setValue("export/project", self._project_key())

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QButtonGroup, QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton,
                                QRadioButton, QVBoxLayout, QWidget)
 
 from app.asr.model_store import (FIRST_RUN_MODELS, DownloadProgress, HardwareInfo, ModelStore, detect_hardware,
-                                 format_bytes, offline_help, recommend)
+                                 format_bytes, recommend)
 from app.asr.registry import ModelSpec, check_model_folder
 from app.core.errors import VerbatimError
 
@@ -50,6 +50,15 @@ def short_path(path: Path) -> str:
         return str(path)
 
 
+def gui_offline_help(spec: ModelSpec) -> str:
+    """What to do when the Hub cannot be reached, with GUI steps only (no command line)."""
+    return (f"{title(spec)} cannot be downloaded because this computer cannot reach huggingface.co. "
+            f"On a computer with internet access, download https://huggingface.co/{spec.hub_id}, copy the model "
+            "folder (the one with config.json) to this computer (a USB stick works), then choose it with "
+            "\u201cCopy from folder\u2026\u201d to copy it into Verbatim's model store, or with "
+            "\u201cUse local folder\u2026\u201d to use it where it is.")
+
+
 def languages_text(spec: ModelSpec) -> str:
     return ", ".join(LANGUAGE_NAMES.get(code, code) for code in spec.capabilities.languages)
 
@@ -57,12 +66,15 @@ def languages_text(spec: ModelSpec) -> str:
 
 
 def maybe_show_first_run(parent: QWidget | None, settings: QSettings, store: ModelStore | None = None,
-                         source: Path | None = None) -> "FirstRunDialog | None":
+                         source: Path | None = None, force: bool = False) -> "FirstRunDialog | None":
     """Open the first-run dialog (non-blocking) when no model is ready; return it, or None when not needed.
 
+    "Not now" said before keeps it closed unless `force` (Transcribe with no model at all).
     Set VERBATIM_NO_FIRST_RUN=1 to never show it (screenshots, scripted runs).
     """
-    if os.environ.get("VERBATIM_NO_FIRST_RUN") == "1" or settings.value(DISMISSED_KEY, False, type=bool):
+    if os.environ.get("VERBATIM_NO_FIRST_RUN") == "1":
+        return None
+    if not force and settings.value(DISMISSED_KEY, False, type=bool):
         return None
     store = store or ModelStore()
     if store.any_ready():
@@ -74,7 +86,13 @@ def maybe_show_first_run(parent: QWidget | None, settings: QSettings, store: Mod
 
 
 class FirstRunDialog(QDialog):
-    """Choose, check and download a first speech model. `source`: copy from this folder instead of the Hub."""
+    """Choose, check and download a first speech model. `source`: copy from this folder instead of the Hub.
+
+    `model_chosen(key)` is emitted when a model becomes ready here: the window makes it its choice.
+    No button is a default button: Enter never starts a multi-gigabyte download.
+    """
+
+    model_chosen = Signal(str)
 
     def __init__(self, store: ModelStore, hardware: HardwareInfo | None = None, settings: QSettings | None = None,
                  source: Path | None = None, parent: QWidget | None = None) -> None:
@@ -125,7 +143,11 @@ class FirstRunDialog(QDialog):
         layout.addLayout(self._buttons())
         self.cards[self.recommendation.key].setChecked(True)
         self.refresh()
-        self.setMinimumWidth(700)
+        self.setMinimumWidth(640)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # never smaller than what it shows
+        for button in self.findChildren(QPushButton):  # the download panel's too: Enter presses nothing
+            button.setAutoDefault(False)
+            button.setDefault(False)
 
     # ---- building ------------------------------------------------------------------------------------
 
@@ -169,7 +191,8 @@ class FirstRunDialog(QDialog):
         self.state_labels[key] = state
         top.addWidget(state)
         lay.addLayout(top)
-        what = QLabel(GOOD_FOR.get(key, spec.description))  # short lines, not wrapped: cards keep their height
+        what = QLabel(GOOD_FOR.get(key, spec.description))
+        what.setWordWrap(True)  # longer in other languages and large fonts: wrapped, never clipped
         lay.addWidget(what)
         facts = QLabel(f"Languages: {languages_text(spec)} \u00b7 Size on disk: {spec.size_hint}")
         facts.setStyleSheet("color: #555")
@@ -187,8 +210,10 @@ class FirstRunDialog(QDialog):
         self.later_button = QPushButton("Not now")
         self.later_button.clicked.connect(self._on_later_clicked)
         self.download_button = QPushButton("Download")
-        self.download_button.setDefault(True)
         self.download_button.clicked.connect(self._on_download_clicked)
+        for button in (self.copy_button, self.local_button, self.later_button, self.download_button):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         for button in (self.copy_button, self.local_button):
             row.addWidget(button)
         row.addStretch(1)
@@ -230,6 +255,7 @@ class FirstRunDialog(QDialog):
         if self.settings is not None:
             self.settings.setValue(DISMISSED_KEY, False)
         self.refresh()
+        self.model_chosen.emit(key)
 
     # ---- slots ---------------------------------------------------------------------------------------
 
@@ -296,9 +322,19 @@ class FirstRunDialog(QDialog):
 
     def _on_panel_failed(self, key: str, message: str, offline: bool) -> None:
         if offline:
-            self.offline_label.setText(offline_help(self.store.spec(key)))
+            self.offline_label.setText(gui_offline_help(self.store.spec(key)))
             self.offline_label.show()
+            self.fit_contents()
         self.refresh()
+
+    def fit_contents(self) -> None:
+        """Grow to show every line (wrapped labels included) without clipping, within the screen."""
+        self.layout().activate()
+        hint = self.sizeHint()
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        height = hint.height() if screen is None else min(hint.height(), screen.height() - 40)
+        if self.height() < height:
+            self.resize(max(self.width(), hint.width()), height)
 
     def _on_panel_running_changed(self, running: bool) -> None:
         for widget in (self.download_button, self.copy_button, self.local_button):

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFi
                                QLabel, QMessageBox, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes, offline_help
+from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
 from app.asr.registry import MODELS
 from app.core.errors import VerbatimError
-from app.ui.dialogs.first_run_dialog import short_path, title
+from app.ui.dialogs.first_run_dialog import gui_offline_help, short_path, title
 from app.workers.download_worker import ModelDownload
 
 STATE_TEXT = {"ready": "Downloaded", "partial": "Partly downloaded", "missing": "Not downloaded"}
@@ -196,8 +196,10 @@ class ModelsDialog(QDialog):
             if self.panel.running and self.panel.download.key == key:
                 state = "Downloading\u2026"
             where = str(status.folder) if status.folder else (str(self.store.repo_folder(spec)) if status.size_bytes else "")
-            item = QTreeWidgetItem([title(spec), spec.description, state,
-                                    format_bytes(status.size_bytes) if status.size_bytes else "\u2014", where])
+            size = format_bytes(status.size_bytes) if status.size_bytes else f"{spec.size_hint} to download"
+            if status.state == "partial":
+                size = f"{format_bytes(status.size_bytes)} of {spec.size_hint}"
+            item = QTreeWidgetItem([title(spec), spec.description, state, size, where])
             item.setData(0, Qt.ItemDataRole.UserRole, key)
             item.setToolTip(4, where)
             self.tree.addTopLevelItem(item)
@@ -283,7 +285,7 @@ class ModelsDialog(QDialog):
 
     def _on_panel_failed(self, key: str, message: str, offline: bool) -> None:
         if offline:
-            self.offline_label.setText(offline_help(self.store.spec(key)))
+            self.offline_label.setText(gui_offline_help(self.store.spec(key)))
             self.offline_label.show()
         self.refresh()
 
