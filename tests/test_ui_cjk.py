@@ -64,3 +64,19 @@ def test_find_and_replace_across_units(setup, qtbot):
     assert bar.replace_all() == 2
     assert doc.text().count("大阪") == 2 and "東京" not in doc.text()
     assert "大" in [w.text for w in doc.words] and "阪の" not in [w.text for w in doc.words]
+
+
+def test_copy_of_cjk_text_carries_no_zero_width_separators(setup, qtbot) -> None:
+    """The editor shows CJK units apart with U+200B; what reaches the clipboard is the text as written."""
+    from PySide6.QtGui import QTextCursor
+
+    _doc, _stack, editor = setup
+    view = editor.text_view()
+    assert UNIT_SEPARATOR in view.toPlainText()  # precondition: the view does separate the units
+    cursor = view.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.movePosition(QTextCursor.MoveOperation.Start, QTextCursor.MoveMode.KeepAnchor)
+    view.setTextCursor(cursor)
+    text = editor.selection_mime().text()
+    assert UNIT_SEPARATOR not in text
+    assert "コンピューターセンターでジョン・スミスさんに会いました。" in text

@@ -15,6 +15,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QTextCursor
 
 from app.core.document import Transcript
+from app.core.word_units import UNIT_SEPARATOR
 from app.ui.transcript_render import TranscriptLayout
 
 
@@ -45,7 +46,7 @@ def selected_paragraphs(doc: Transcript | None, layout: TranscriptLayout, start:
     while block.isValid() and block.position() < end:
         lo = max(start, block.position()) - block.position()
         hi = min(end, block.position() + block.length() - 1) - block.position()
-        text = block.text()[lo:hi].strip()
+        text = block.text()[lo:hi].replace(UNIT_SEPARATOR, "").strip()
         seg = layout.segment_at_block(block.blockNumber())
         if text and seg is not None:
             first = layout.word_at_position(block.position() + lo)
@@ -81,5 +82,5 @@ def attributed_mime(doc: Transcript | None, layout: TranscriptLayout, cursor: QT
         data.setText(plain_text(paragraphs))
         data.setHtml(html_text(paragraphs))
     elif cursor.hasSelection():
-        data.setText(cursor.selectedText().replace("\u2029", "\n"))
+        data.setText(cursor.selectedText().replace("\u2029", "\n").replace(UNIT_SEPARATOR, ""))
     return data

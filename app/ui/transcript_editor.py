@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QTextEdit, QVBo
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.edits import AddSpeaker, AssignSpeaker, MergeSegment, ReplaceText, SplitSegment
 from app.core.errors import VerbatimError
-from app.core.word_units import separator_tokens, split_units
+from app.core.word_units import UNIT_SEPARATOR, separator_tokens, split_units
 from app.ui.find_replace import FindReplaceBar
 from app.ui.speakers_panel import build_speaker_menu
 from app.ui.transcript_render import (
@@ -118,7 +118,7 @@ class TranscriptEditor(QWidget):
         """Ctrl+Shift+C: the selected words only, paragraphs on their own lines."""
         cursor = self._view.textCursor()
         if cursor.hasSelection():
-            QApplication.clipboard().setText(cursor.selectedText().replace("\u2029", "\n"))
+            QApplication.clipboard().setText(cursor.selectedText().replace("\u2029", "\n").replace(UNIT_SEPARATOR, ""))
 
     def selection_mime(self) -> QMimeData:
         """What Ctrl+C puts on the clipboard: each paragraph's time, speaker and selected words."""
