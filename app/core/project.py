@@ -14,6 +14,9 @@ Layout (schema 1)::
       "words": [{"t": "Hello,", "s": 120, "e": 480, "spk": "S1", "c": 0.93, "src": "model", "p": true}]
     }
 
+Schema 2 adds "highlights" (labels and marked time spans, see `app.core.highlights_io`); a schema-1
+file is migrated on reading (no highlights, the default labels).
+
 Segments are not stored separately: a speaker change or a word with `"p": true` starts one, exactly as
 `Transcript.segments()` derives them. The media path is stored relative to the project folder where
 possible and also absolutely, so the recording is found after moving either the folder or the project.
@@ -33,6 +36,7 @@ from typing import Any, Mapping
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word
 from app.core.errors import ProjectError
+from app.core.highlights_io import HIGHLIGHTS_KEY, highlights_from_data, highlights_to_dict, migrate_schema_1
 from app.core.json_checks import (
     Invalid,
     check_keys,
@@ -44,11 +48,11 @@ from app.core.json_checks import (
     parse_json_strict,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP_MARKER = "verbatim"
 PROJECT_SUFFIX = ".verbatim"
 
-_TOP_KEYS = {"app", "schema_version", "media", "settings", "keywords", "speakers", "words"}
+_TOP_KEYS = {"app", "schema_version", "media", "settings", "keywords", "speakers", "words", HIGHLIGHTS_KEY}
 _MEDIA_KEYS = {"path", "absolute_path", "fingerprint", "duration_ms"}
 _SETTINGS_KEYS = {"model", "revision", "language", "task", "target_language", "device"}
 _SPEAKER_KEYS = {"id", "name", "color"}
@@ -89,6 +93,7 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict[str, Any]:
         "keywords": list(doc.keywords),
         "speakers": [{"id": sp.id, "name": sp.name, "color": sp.color} for sp in doc.speakers],
         "words": [_word_to_dict(w) for w in doc.words],
+        HIGHLIGHTS_KEY: highlights_to_dict(doc),
     }
 
 
@@ -262,6 +267,8 @@ def _check_header(data: Any, name: str) -> None:
 
 
 def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
+    if data.get("schema_version") == 1:
+        data = migrate_schema_1(data)
     check_keys(data, _TOP_KEYS, "", required={"app", "schema_version", "words"})
     media = get_object(data, "media", "", optional=True) or {}
     check_keys(media, _MEDIA_KEYS, "media")
@@ -277,8 +284,10 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     duration = get_int(media, "duration_ms", "media", optional=True)
     if duration is not None and duration < 0:
         raise Invalid("media.duration_ms is negative")
+    transcript = Transcript.from_words(words, speakers, keywords, settings)
+    transcript.set_highlights(highlights_from_data(data))
     return Project(
-        transcript=Transcript.from_words(words, speakers, keywords, settings),
+        transcript=transcript,
         media_path=_resolve_media(media, base_dir),
         media_fingerprint=get_opt_str(media, "fingerprint", "media"),
         media_duration_ms=duration,
