@@ -1,0 +1,139 @@
+"""Quote marks on the waveform: the time selection (Shift+drag) and the highlights as coloured bands.
+
+Shift+drag selects a stretch of time; it snaps to word boundaries (the words whose middle lies inside
+the dragged span, from the first one's start to the last one's end) unless Alt is held. A finished
+drag emits `selection_changed(start_ms, end_ms)`; the transcript then selects the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+
+from app.core.document import Transcript
+from app.core.highlights import live_highlights, words_in_span
+
+SELECTION_BRUSH = QColor(66, 133, 244, 60)
+SELECTION_PEN = QColor(66, 133, 244, 200)
+
+
+class HighlightBandsItem(pg.GraphicsObject):
+    """Each highlight as a translucent band in its label's colour with a solid strip along the top."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._bands: list[tuple[float, float, QColor]] = []
+        self._extent = 1.0
+
+    def set_bands(self, bands: Sequence[tuple[float, float, str]]) -> None:
+        """(start_s, end_s, colour) per highlight."""
+        self.prepareGeometryChange()
+        self._bands = [(a, b, QColor(c)) for a, b, c in bands]
+        self._extent = max((b for _, b, _ in self._bands), default=1.0)
+        self.update()
+
+    @property
+    def bands(self) -> list[tuple[float, float, str]]:
+        return [(a, b, c.name()) for a, b, c in self._bands]
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return QRectF(0.0, -1.0, max(self._extent, 1e-3), 2.05)
+
+    def paint(self, p: QPainter, *_args: object) -> None:
+        p.setPen(Qt.PenStyle.NoPen)
+        for a, b, color in self._bands:
+            fill = QColor(color)
+            fill.setAlpha(70)
+            p.fillRect(QRectF(a, -1.0, b - a, 2.0), fill)
+            p.fillRect(QRectF(a, 0.96, b - a, 0.09), color)
+
+
+class WaveformMarks(QObject):
+    """Owns the selection region and the highlight bands of one WaveformView."""
+
+    selection_changed = Signal(int, int)  # ms; emitted when the person finishes a Shift+drag
+
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self._view = view
+        self._doc: Transcript | None = None
+        self.bands = HighlightBandsItem()
+        self.bands.setZValue(0.5)
+        self.region = pg.LinearRegionItem(values=(0, 0), movable=False, brush=SELECTION_BRUSH,
+                                          pen=pg.mkPen(SELECTION_PEN))
+        self.region.setZValue(5)
+        self.region.hide()
+        view.getPlotItem().getViewBox().addItem(self.bands)
+        view.getPlotItem().getViewBox().addItem(self.region)
+        self._selection: tuple[int, int] | None = None
+        self._drag_from: float | None = None
+
+    # -- the selection ------------------------------------------------------------------------------
+
+    @property
+    def selection_ms(self) -> tuple[int, int] | None:
+        """The selected time span (None: nothing selected)."""
+        return self._selection
+
+    def set_selection(self, start_ms: int | None, end_ms: int | None = None) -> None:
+        """Show a selection (None: clear it) without emitting `selection_changed`."""
+        if start_ms is None or end_ms is None or end_ms <= start_ms:
+            self._selection = None
+            self.region.hide()
+            return
+        self._selection = (int(start_ms), int(end_ms))
+        self.region.setRegion((start_ms / 1000, end_ms / 1000))
+        self.region.show()
+
+    def snap(self, a_ms: int, b_ms: int) -> tuple[int, int]:
+        """The span snapped to the words whose middle lies in it (unchanged when it holds no word)."""
+        lo, hi = min(a_ms, b_ms), max(a_ms, b_ms)
+        if self._doc is None:
+            return lo, hi
+        i, j = words_in_span(self._doc, lo, hi)
+        if j <= i:
+            return lo, hi
+        words = self._doc.words
+        return words[i].start_ms, max(w.end_ms for w in words[i:j])
+
+    def handle_drag(self, ev: Any, vb: Any) -> bool:
+        """A Shift+drag (Alt: no snapping) selects time; True when this drag was ours."""
+        if ev.isStart():
+            if not ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                return False
+            self._drag_from = vb.mapSceneToView(ev.buttonDownScenePos()).x()
+        if self._drag_from is None:
+            return False
+        ev.accept()
+        x = vb.mapSceneToView(ev.scenePos()).x()
+        a, b = int(round(max(0.0, self._drag_from) * 1000)), int(round(max(0.0, x) * 1000))
+        if not ev.modifiers() & Qt.KeyboardModifier.AltModifier:
+            a, b = self.snap(a, b)
+        self.set_selection(min(a, b), max(a, b))
+        if ev.isFinish():
+            self._drag_from = None
+            if self._selection is not None:
+                self.selection_changed.emit(*self._selection)
+        return True
+
+    # -- highlights ---------------------------------------------------------------------------------
+
+    def set_document(self, doc: Transcript | None) -> None:
+        self._doc = doc
+        self.set_selection(None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the highlight bands from the document."""
+        doc = self._doc
+        if doc is None:
+            self.bands.set_bands([])
+            return
+        words = doc.words
+        hs = doc.highlights
+        self.bands.set_bands([(words[i].start_ms / 1000, max(w.end_ms for w in words[i:j]) / 1000,
+                               hs.label_color(h.label)) for h, i, j in live_highlights(doc)])
