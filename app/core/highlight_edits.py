@@ -53,8 +53,9 @@ def _check_label_name(hs: HighlightSet, name: str, label_id: str | None = None) 
     name = name.strip()
     if not name:
         raise EditError("A label needs a name.")
-    if any(lab.id != label_id and lab.name.casefold() == name.casefold() for lab in hs.labels):
-        raise EditError(f"There is already a label called {name}.")
+    same = next((lab for lab in hs.labels if lab.id != label_id and lab.name.casefold() == name.casefold()), None)
+    if same is not None:
+        raise EditError(f"There is already a label called {same.name}.")
     return name
 
 
