@@ -1,11 +1,13 @@
 """Quote marks on the waveform: the time selection (Shift+drag) and the highlights as coloured bands.
 
-Shift+drag selects a stretch of time; it snaps to word boundaries (the words whose middle lies inside
-the dragged span, from the first one's start to the last one's end) unless Alt is held. A finished
+Shift+drag selects a stretch of time; it snaps to word boundaries (from the start of the word the drag
+starts in to the end of the word it ends in) unless Alt is held. A finished
 drag emits `selection_changed(start_ms, end_ms)`; the transcript then selects the same words.
 """
 
 from __future__ import annotations
+
+import bisect
 
 from typing import Any, Sequence
 
@@ -14,10 +16,17 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 
 from app.core.document import Transcript
-from app.core.highlights import live_highlights, words_in_span
+from app.core.highlights import live_highlights
 
 SELECTION_BRUSH = QColor(66, 133, 244, 60)
 SELECTION_PEN = QColor(66, 133, 244, 200)
+
+
+def _press_modifiers(vb: Any) -> Qt.KeyboardModifier:
+    """The keys held when the mouse button went down (pyqtgraph keeps the press until the release)."""
+    scene = vb.scene()
+    presses = getattr(scene, "clickEvents", None) or []
+    return presses[0].modifiers() if presses else Qt.KeyboardModifier.NoModifier
 
 
 class HighlightBandsItem(pg.GraphicsObject):
@@ -71,6 +80,7 @@ class WaveformMarks(QObject):
         view.getPlotItem().getViewBox().addItem(self.region)
         self._selection: tuple[int, int] | None = None
         self._drag_from: float | None = None
+        self._drag_mods = Qt.KeyboardModifier.NoModifier
 
     # -- the selection ------------------------------------------------------------------------------
 
@@ -90,28 +100,32 @@ class WaveformMarks(QObject):
         self.region.show()
 
     def snap(self, a_ms: int, b_ms: int) -> tuple[int, int]:
-        """The span snapped to the words whose middle lies in it (unchanged when it holds no word)."""
+        """The span widened to whole words: from the start of the word it starts in (or the next one) to
+        the end of the word it ends in (or the one before); unchanged when it touches no word."""
         lo, hi = min(a_ms, b_ms), max(a_ms, b_ms)
-        if self._doc is None:
-            return lo, hi
-        i, j = words_in_span(self._doc, lo, hi)
-        if j <= i:
+        if self._doc is None or not len(self._doc):
             return lo, hi
         words = self._doc.words
+        i = bisect.bisect_right([w.end_ms for w in words], lo)  # first word ending after lo
+        j = bisect.bisect_left([w.start_ms for w in words], hi)  # words [i, j) start before hi
+        if j <= i:
+            return lo, hi
         return words[i].start_ms, max(w.end_ms for w in words[i:j])
 
     def handle_drag(self, ev: Any, vb: Any) -> bool:
         """A Shift+drag (Alt: no snapping) selects time; True when this drag was ours."""
         if ev.isStart():
-            if not ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            mods = ev.modifiers() | _press_modifiers(vb)
+            if not mods & Qt.KeyboardModifier.ShiftModifier:
                 return False
             self._drag_from = vb.mapSceneToView(ev.buttonDownScenePos()).x()
+            self._drag_mods = mods
         if self._drag_from is None:
             return False
         ev.accept()
         x = vb.mapSceneToView(ev.scenePos()).x()
         a, b = int(round(max(0.0, self._drag_from) * 1000)), int(round(max(0.0, x) * 1000))
-        if not ev.modifiers() & Qt.KeyboardModifier.AltModifier:
+        if not (ev.modifiers() | self._drag_mods) & Qt.KeyboardModifier.AltModifier:
             a, b = self.snap(a, b)
         self.set_selection(min(a, b), max(a, b))
         if ev.isFinish():
