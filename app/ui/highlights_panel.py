@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QInputDialog, QLineEdit, QPushButton, QTableWidget,
     QTableWidgetItem, QVBoxLayout, QWidget,
@@ -24,6 +24,15 @@ from app.core.quotes import check_quote, quote_clock
 
 COLUMNS = ("Time", "Speaker", "Label", "Quote", "Note", "Check")
 CHECK_COLOR = QColor("#b3261e")
+NOTE_WIDTH = 150
+
+
+def _swatch(color: QColor) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(color)
+    icon = QIcon(pixmap)
+    icon.addPixmap(pixmap, QIcon.Mode.Selected)  # the label's own colour on a selected row too
+    return icon
 
 
 class HighlightsPanel(QWidget):
@@ -49,6 +58,8 @@ class HighlightsPanel(QWidget):
         for col in range(len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("Quote"), QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COLUMNS.index("Note"), QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COLUMNS.index("Note"), NOTE_WIDTH)
         self.table.cellClicked.connect(self._on_table_cell_clicked)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
 
@@ -131,6 +142,7 @@ class HighlightsPanel(QWidget):
             item.setToolTip(check.reasons() if c == len(cells) - 1 else text)
             if COLUMNS[c] == "Label":
                 item.setBackground(color.lighter(110))
+                item.setIcon(_swatch(color))  # still seen when the row is selected
             if COLUMNS[c] == "Check":
                 item.setForeground(CHECK_COLOR)
             self.table.setItem(r, c, item)

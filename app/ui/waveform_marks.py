@@ -56,7 +56,7 @@ class HighlightBandsItem(pg.GraphicsObject):
         p.setPen(Qt.PenStyle.NoPen)
         for a, b, color in self._bands:
             fill = QColor(color)
-            fill.setAlpha(70)
+            fill.setAlpha(45)
             p.fillRect(QRectF(a, -1.0, b - a, 2.0), fill)
             p.fillRect(QRectF(a, 0.96, b - a, 0.09), color)
 
