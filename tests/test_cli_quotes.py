@@ -85,7 +85,8 @@ def test_export_only_highlights(project: Path, tmp_path: Path, capsys) -> None:
     History(doc).push(AddHighlight(we, we + 6, "quote", "lede"))
     save_project(p, project)
     assert json.loads(project.read_text(encoding="utf-8"))["highlights"]["items"][0]["note"] == "lede"
-    assert main(["export", str(project), "--format", "docx", "--only", "highlights", "-o", str(tmp_path / "h.docx")]) == 0
+    only = ["--only", "highlights"]
+    assert main(["export", str(project), "--format", "docx", *only, "-o", str(tmp_path / "h.docx")]) == 0
     assert "1 highlights" in capsys.readouterr().out
     texts = [para.text for para in docx.Document(str(tmp_path / "h.docx")).paragraphs]
     assert QUOTE in texts and "Note: lede" in texts
@@ -102,5 +103,7 @@ def test_export_a_range_as_subtitles_timed_from_its_start(project: Path, tmp_pat
     out = tmp_path / "clip.srt"
     assert main(["export", str(project), "--format", "srt", "--from", "0:06.7", "--to", "0:09.4", "-o", str(out)]) == 0
     subs = list(srt.parse(out.read_text(encoding="utf-8")))
-    assert " ".join(s.content for s in subs).replace("\n", " ") == "Dr. Amal Osei: We found microplastics at every site."
-    assert subs[0].start.total_seconds() == pytest.approx(0.055) and subs[-1].end.total_seconds() == pytest.approx(2.649)
+    text = " ".join(s.content for s in subs).replace("\n", " ")
+    assert text == "Dr. Amal Osei: We found microplastics at every site."
+    assert subs[0].start.total_seconds() == pytest.approx(0.055)
+    assert subs[-1].end.total_seconds() == pytest.approx(2.649)

@@ -11,7 +11,12 @@ from app.core.document import Speaker, TimingSource, Transcript, Word
 from app.core.edits import History, ReplaceText, SpliceWords
 from app.core.errors import EditError, ProjectError
 from app.core.highlight_edits import (
-    AddHighlight, AddLabel, RemoveHighlight, RenameLabel, SetHighlightLabel, SetHighlightNote,
+    AddHighlight,
+    AddLabel,
+    RemoveHighlight,
+    RenameLabel,
+    SetHighlightLabel,
+    SetHighlightNote,
 )
 from app.core.highlights import highlight_words, highlights_at_word, live_highlights
 from app.core.markers import InsertMarker, marker_position, timestamp_text
@@ -24,7 +29,8 @@ TEXT = "Thank you. We found microplastics at every site. Downstream the levels w
 def _doc() -> Transcript:
     words = [Word(t, 1000 + k * 500, 1000 + k * 500 + 400, "S1" if k < 2 else "S2", 0.95)
              for k, t in enumerate(TEXT.split())]
-    return Transcript.from_words(words, [Speaker("S1", "Reporter", "#1f77b4"), Speaker("S2", "Dr. Amal Osei", "#d62728")])
+    speakers = [Speaker("S1", "Reporter", "#1f77b4"), Speaker("S2", "Dr. Amal Osei", "#d62728")]
+    return Transcript.from_words(words, speakers)
 
 
 def _texts(doc: Transcript) -> list[str]:

@@ -26,7 +26,8 @@ def _index(doc, text: str, start: int = 0) -> int:
 
 def test_one_speaker_in_the_default_house_style(doc) -> None:
     i = _index(doc, "We")
-    assert format_quote(doc, i, i + 6) == "\u201cWe found microplastics at every site,\u201d said Dr. Amal Osei. [00:06]"
+    quote = format_quote(doc, i, i + 6)
+    assert quote == "\u201cWe found microplastics at every site,\u201d said Dr. Amal Osei. [00:06]"
 
 
 def test_several_speakers_become_separate_attributed_quotes(doc) -> None:
@@ -62,7 +63,8 @@ def test_quote_bodies_keep_questions_and_turn_inner_quotes_single() -> None:
 def test_a_custom_style_and_bad_styles(doc) -> None:
     i = _index(doc, "We")
     style = QuoteStyle("{speaker}: \u201c{text}\u201d ({time}-{end})")
-    assert format_quote(doc, i, i + 6, style) == "Dr. Amal Osei: \u201cWe found microplastics at every site.\u201d (00:06-00:09)"
+    quote = format_quote(doc, i, i + 6, style)
+    assert quote == "Dr. Amal Osei: \u201cWe found microplastics at every site.\u201d (00:06-00:09)"
     with pytest.raises(QuoteStyleError, match=r"\{name\}"):
         QuoteStyle("{quote} {name}").validate()
     with pytest.raises(QuoteStyleError, match="needs"):

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_ui_screenshot import _start_xvfb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +33,9 @@ def test_the_highlights_panel_renders_three_highlights(tmp_path: Path) -> None:
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=str(tmp_path / "config"),
                XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
     try:
-        run = subprocess.run([sys.executable, str(ROOT / "tests" / "highlights_screenshot.py"), str(panel), str(window)],
-                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
+        script = str(ROOT / "tests" / "highlights_screenshot.py")
+        run = subprocess.run([sys.executable, script, str(panel), str(window)], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=90)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
+from ui_window_support import close_quietly, new_window, open_and_wait, open_demo
 
 from app.core.document import TimingSource
 from app.ui.dialogs.shortcuts_dialog import shortcut_rows
-from ui_window_support import close_quietly, new_window, open_and_wait, open_demo
 
 QUOTE = "\u201cWe found microplastics at every site,\u201d said Dr. Amal Osei. [00:06]"
 

@@ -117,7 +117,8 @@ def read_span(media: Path, start_ms: int, end_ms: int) -> tuple[np.ndarray, int,
         pos: int | None = None
         for frame in container.decode(stream):
             if pos is None:
-                t = float(frame.pts * frame.time_base) - origin if frame.pts is not None else 0.0
+                pts, base = frame.pts, frame.time_base
+                t = float(pts * base) - origin if pts is not None and base is not None else 0.0
                 pos = max(0, int(round(t * rate)))
             arr = _frame_array(frame)
             n = arr.shape[1]
@@ -158,7 +159,7 @@ def _encode(path: Path, samples: np.ndarray, rate: int, layout: str, source_form
         for key, value in metadata.items():
             if value:
                 out.metadata[key] = value
-        stream = out.add_stream(codec, rate=rate, layout=layout)
+        stream: Any = out.add_stream(codec, rate=rate, layout=layout)
         if bit_rate:
             stream.bit_rate = bit_rate
         step = 4096

@@ -14,8 +14,8 @@ Changes go through the commands in `app.core.highlight_edits`, so undo covers th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 from app.core.document import Transcript, Word
 
@@ -86,11 +86,11 @@ class HighlightSet:
             n += 1
         return f"L{n}"
 
-    def with_items(self, items: Sequence[Highlight]) -> "HighlightSet":
+    def with_items(self, items: Sequence[Highlight]) -> HighlightSet:
         """A copy holding `items`, sorted by start (then end, then id)."""
         return replace(self, items=tuple(sorted(items, key=lambda h: (h.start_ms, h.end_ms, h.id))))
 
-    def with_labels(self, labels: Sequence[Label]) -> "HighlightSet":
+    def with_labels(self, labels: Sequence[Label]) -> HighlightSet:
         return replace(self, labels=tuple(labels))
 
 

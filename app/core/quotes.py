@@ -37,7 +37,7 @@ class QuoteStyle:
     check_note: str = DEFAULT_CHECK_NOTE
     unknown_speaker: str = "an unidentified speaker"
 
-    def validate(self) -> "QuoteStyle":
+    def validate(self) -> QuoteStyle:
         """This style, or QuoteStyleError with one sentence when its template cannot be filled."""
         try:
             names = [name for _, name, _, _ in string.Formatter().parse(self.template) if name is not None]

@@ -12,8 +12,17 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QInputDialog, QLineEdit, QPushButton, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.core.document import Change, ChangeKind, Transcript
@@ -154,7 +163,8 @@ class HighlightsPanel(QWidget):
 
     def row_texts(self, row: int) -> dict[str, str]:
         """What row `row` shows, by column name."""
-        return {name: self.table.item(row, c).text() for c, name in enumerate(COLUMNS)}
+        items = [self.table.item(row, c) for c in range(len(COLUMNS))]
+        return {name: item.text() if item is not None else "" for name, item in zip(COLUMNS, items)}
 
     def current_highlight(self) -> Highlight | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

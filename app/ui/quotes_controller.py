@@ -8,8 +8,9 @@ action works on that one selection: Highlight, Copy as Quote, Play / Loop Select
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence
@@ -34,7 +35,7 @@ HIGHLIGHTS_FILTER = "Word document (*.docx);;Plain text (*.txt);;CSV spreadsheet
 class QuotesController(QObject):
     """Wires the quote workflow into a MainWindow (created once, after the window's own actions)."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._w = window
         self._doc: Transcript | None = None
@@ -77,8 +78,8 @@ class QuotesController(QObject):
              "Insert the playhead's time as [mm:ss] into the transcript"),
         ]
         for n, tag in enumerate(TAGS, start=1):
-            spec.append((f"quote_tag_{n}", f"Insert {tag}", f"Ctrl+Alt+{n}",
-                         lambda t=tag: self.insert_marker(t), f"Insert {tag} at the playhead"))
+            spec.append((f"quote_tag_{n}", f"Insert {tag}", f"Ctrl+Alt+{n}", self._marker_slot(tag),
+                         f"Insert {tag} at the playhead"))
         spec += [
             ("quote_clip", "Export &Clip...", "Ctrl+Shift+E", self.export_clip,
              "Save the selected stretch of the original recording as WAV, FLAC, MP3 or M4A"),
@@ -97,6 +98,9 @@ class QuotesController(QObject):
             self._w.addAction(a)
             acts[name] = a
         return acts
+
+    def _marker_slot(self, tag: str) -> Callable[[], object]:
+        return lambda: self.insert_marker(tag)
 
     def _build_menu(self) -> None:
         menu = self._w.menuBar().addMenu("&Quotes")

@@ -8,8 +8,8 @@ drag emits `selection_changed(start_ms, end_ms)`; the transcript then selects th
 from __future__ import annotations
 
 import bisect
-
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt, Signal

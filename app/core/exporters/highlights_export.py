@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.core.document import Transcript
 from app.core.errors import ImportExportError
@@ -83,8 +84,8 @@ def render_highlights_text(source: Any, style: QuoteStyle | None = None) -> str:
     title = f"Highlights: {options.media_name}" if options.media_name else "Highlights"
     blocks = [title]
     for r in rows:
-        lines = [f"[{quote_clock(r.start_ms)} - {quote_clock(r.end_ms)}] {r.label} \u00b7 {r.speaker}".rstrip(" \u00b7"),
-                 r.quote]
+        head = f"[{quote_clock(r.start_ms)} - {quote_clock(r.end_ms)}] {r.label} \u00b7 {r.speaker}"
+        lines = [head.rstrip(" \u00b7"), r.quote]
         if r.note:
             lines.append(f"Note: {r.note}")
         if r.check:
