@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import docx
 import pytest
 
 from app.core.document import Speaker, TimingSource, Transcript, Word
@@ -185,3 +186,17 @@ def test_damaged_highlights_are_one_sentence(tmp_path: Path, highlights: object,
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ProjectError, match=message):
         load_project(path)
+
+
+def test_markers_export_as_written_in_every_format(hist: History, tmp_path: Path) -> None:
+    from app.core.exporters import export_document
+
+    hist.push(InsertMarker(2450, "[inaudible]"))
+    hist.push(InsertMarker(4000, timestamp_text(4000)))
+    for fmt in ("txt", "srt", "vtt", "docx", "json"):
+        out = export_document(fmt, hist.doc, tmp_path / f"out.{fmt}")
+        if fmt == "docx":
+            text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+        else:
+            text = out.read_text(encoding="utf-8")
+        assert "We [inaudible] found" in text.replace("\n", " ") and "[00:04]" in text, fmt

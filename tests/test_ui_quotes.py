@@ -31,6 +31,11 @@ def _select_words(window, i: int, j: int) -> None:
     window.editor.select_span(layout.word_span(i)[0], layout.word_span(j - 1)[1])
 
 
+def _painted(window) -> list[str]:
+    text = window.editor.text_view().toPlainText()
+    return [text[a:b] for a, b in window.quotes.highlight_spans()]
+
+
 def _widget_pos(view, t_s: float, y: float = 0.2) -> QPoint:
     return view.mapFromScene(view.getPlotItem().getViewBox().mapViewToScene(QPointF(t_s, y)))
 
@@ -79,13 +84,13 @@ def test_copy_as_quote_puts_the_house_style_on_the_clipboard(window) -> None:
 def test_a_highlight_is_listed_drawn_and_kept_through_save_and_reopen(qtbot, window, tmp_path) -> None:
     we = _index(window, "We")
     _select_words(window, we, we + 6)
-    spans_before = len(window.editor.text_view().extraSelections())
+    assert window.quotes.highlight_spans() == []
     window.acts["quote_highlight"].trigger()
     panel = window.quotes.panel
     assert panel.row_count() == 1
     assert panel.row_texts(0) == {"Time": "00:06\u201300:09", "Speaker": "Dr. Amal Osei", "Label": "Quote",
                                   "Quote": "We found microplastics at every site.", "Note": "", "Check": ""}
-    assert len(window.editor.text_view().extraSelections()) == spans_before + 1  # drawn in the transcript
+    assert _painted(window) == ["We found microplastics at every site."]  # drawn in the transcript
     assert window.waveform.marks.bands.bands == [(6.755, 9.349, "#ffd54f")]  # and on the waveform
     panel.select_row(0)
     panel.note_edit.setText("lede for Monday")
@@ -104,17 +109,22 @@ def test_a_highlight_is_listed_drawn_and_kept_through_save_and_reopen(qtbot, win
     assert window.waveform.marks.bands.bands == [(6.755, 9.349, "#ef9a9a")]
 
 
-def test_a_typed_change_flags_the_quote_and_deleting_its_words_removes_it(qtbot, window) -> None:
+def test_typing_inside_flags_the_quote_and_deleting_its_words_removes_it(qtbot, window) -> None:
     from app.core.edits import ReplaceText
 
     we = _index(window, "We")
     _select_words(window, we, we + 6)
     window.acts["quote_highlight"].trigger()
-    window.undo_stack.push_command(ReplaceText(we + 2, we + 3, "micro-plastics"))
+    view = window.editor.text_view()
+    window.editor.move_cursor_to_word(we + 3)  # "at"
+    view.setFocus()
+    qtbot.keyClicks(view, "all ")  # typed inside the highlight, as a person types
     panel = window.quotes.panel
+    assert panel.row_texts(0)["Quote"] == "We found microplastics all at every site."
+    assert _painted(window) == ["We found microplastics all at every site."]
     assert panel.row_texts(0)["Check"] == "check against audio"
-    assert panel.table.item(0, 5).toolTip() == "1 edited or estimated word"
-    window.undo_stack.push_command(ReplaceText(we, we + 6, ""))
+    assert panel.table.item(0, 5).toolTip() == "2 edited or estimated words"  # "at" was retyped along the way
+    window.undo_stack.push_command(ReplaceText(we, we + 7, ""))  # all its words
     assert panel.row_count() == 0
     window.undo_stack.undo()
     assert panel.row_count() == 1
@@ -159,3 +169,20 @@ def test_a_click_in_the_panel_jumps_and_plays_and_keys_are_listed(qtbot, window)
     assert rows["Loop Selection"] == "Ctrl+L" and rows["Play Selection"] == "Ctrl+Shift+P"
     assert rows["Insert Timestamp"] == "Ctrl+J" and rows["Copy as Quote"] == "Ctrl+Shift+C"
     close_quietly(window)
+
+
+def test_export_clip_and_highlights_from_the_window(window, tmp_path) -> None:
+    import av
+    import docx
+
+    we = _index(window, "We")
+    _select_words(window, we, we + 6)
+    window.acts["quote_highlight"].trigger()
+    clip = window.quotes.export_clip(tmp_path / "quote.flac")
+    assert clip == tmp_path / "quote.flac"
+    with av.open(str(clip)) as c:
+        samples = sum(f.samples for f in c.decode(c.streams.audio[0]))
+        assert c.metadata["title"] == QUOTE
+    assert abs(samples / 16_000 - (9.349 - 6.755)) <= 0.02
+    out = window.quotes.export_highlights(tmp_path / "highlights.docx")
+    assert QUOTE in [p.text for p in docx.Document(str(out)).paragraphs]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMessageBox
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 CLIP_FILTER = "WAV audio (*.wav);;FLAC audio (*.flac);;MP3 audio (*.mp3);;M4A audio (*.m4a)"
+HIGHLIGHT_ALPHA = 150  # label colours in the transcript, light enough to read black text on
 HIGHLIGHTS_FILTER = "Word document (*.docx);;Plain text (*.txt);;CSV spreadsheet (*.csv)"
 
 
@@ -43,6 +44,11 @@ class QuotesController(QObject):
         self._words: tuple[int, int] | None = None  # the selected words [i, j)
         self._span: tuple[int, int] | None = None  # the selected time (ms)
         self._syncing = False
+        # the editor re-lays out its text after a keystroke's edit is pushed: paint highlights after it
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setSingleShot(True)
+        self._paint_timer.setInterval(0)
+        self._paint_timer.timeout.connect(self._paint_highlights)
         self.panel = HighlightsPanel()
         dock = QDockWidget("Highlights", window)
         dock.setObjectName("highlights_dock")
@@ -141,8 +147,17 @@ class QuotesController(QObject):
         self._update_enabled()
 
     def _on_doc_changed(self, change: Change) -> None:
-        if change.kind in (ChangeKind.WORDS, ChangeKind.HIGHLIGHTS, ChangeKind.SPEAKERS):
+        if change.kind in (ChangeKind.WORDS, ChangeKind.HIGHLIGHTS):
+            self._w.waveform.marks.refresh()
+            self._paint_timer.start()
+
+    def highlight_spans(self) -> list[tuple[int, int]]:
+        """The text spans the transcript paints as highlights (after pending repaints)."""
+        if self._paint_timer.isActive():
+            self._paint_timer.stop()
             self._paint_highlights()
+        return [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in self._w.editor.text_view().extraSelections()
+                if s.format.background().color().alpha() == HIGHLIGHT_ALPHA]
 
     def _paint_highlights(self) -> None:
         doc, layout = self._doc, self._w.editor.layout_model()
@@ -152,10 +167,9 @@ class QuotesController(QObject):
                 a, b = layout.word_span(i), layout.word_span(j - 1)
                 if a is not None and b is not None:
                     color = QColor(doc.highlights.label_color(h.label))
-                    color.setAlpha(150)
+                    color.setAlpha(HIGHLIGHT_ALPHA)
                     spans.append((a[0], b[1], color))
         self._w.editor.set_highlight_spans(spans)
-        self._w.waveform.marks.refresh()
 
     # -- the shared selection ------------------------------------------------------------------------------
 
