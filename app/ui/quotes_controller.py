@@ -156,7 +156,8 @@ class QuotesController(QObject):
         if self._paint_timer.isActive():
             self._paint_timer.stop()
             self._paint_highlights()
-        return [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in self._w.editor.text_view().extraSelections()
+        marks = self._w.editor.text_view().extraSelections()
+        return [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in marks
                 if s.format.background().color().alpha() == HIGHLIGHT_ALPHA]
 
     def _paint_highlights(self) -> None:
