@@ -33,7 +33,7 @@ def _select_words(window, i: int, j: int) -> None:
 
 def _painted(window) -> list[str]:
     text = window.editor.text_view().toPlainText()
-    return [text[a:b] for a, b in window.quotes.highlight_spans()]
+    return [text[a:b] for a, b in window.quotes.transcript_marks.spans()]
 
 
 def _widget_pos(view, t_s: float, y: float = 0.2) -> QPoint:
@@ -84,7 +84,7 @@ def test_copy_as_quote_puts_the_house_style_on_the_clipboard(window) -> None:
 def test_a_highlight_is_listed_drawn_and_kept_through_save_and_reopen(qtbot, window, tmp_path) -> None:
     we = _index(window, "We")
     _select_words(window, we, we + 6)
-    assert window.quotes.highlight_spans() == []
+    assert window.quotes.transcript_marks.spans() == []
     window.acts["quote_highlight"].trigger()
     panel = window.quotes.panel
     assert panel.row_count() == 1
@@ -186,3 +186,21 @@ def test_export_clip_and_highlights_from_the_window(window, tmp_path) -> None:
     assert abs(samples / 16_000 - (9.349 - 6.755)) <= 0.02
     out = window.quotes.export_highlights(tmp_path / "highlights.docx")
     assert QUOTE in [p.text for p in docx.Document(str(out)).paragraphs]
+
+
+def test_alt_shift_drag_selects_time_without_snapping(qtbot, window) -> None:
+    view = window.waveform
+    view.show_range(5_000, 11_000)
+    viewport = view.viewport()
+    start, end = _widget_pos(view, 6.9), _widget_pos(view, 9.2)
+    mods = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, mods, start)
+    for k in range(1, 6):
+        qtbot.mouseMove(viewport, QPoint(start.x() + (end.x() - start.x()) * k // 5, start.y()))
+    with qtbot.waitSignal(view.marks.selection_changed) as sig:
+        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, mods, end)
+    a, b = sig.args
+    assert abs(a - 6900) <= 15 and abs(b - 9200) <= 15  # exactly where the mouse went (a pixel is ~6 ms here)
+    assert window.quotes.selection()[1] == (a, b)
+    # the words are those whose middle lies in the span: "We" (middle 6.89 s) is left out
+    assert window.editor.text_view().textCursor().selectedText() == "found microplastics at every site."

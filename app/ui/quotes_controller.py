@@ -12,25 +12,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDockWidget
 
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.errors import VerbatimError
 from app.core.highlight_edits import AddHighlight
-from app.core.highlights import live_highlights, words_in_span
+from app.core.highlights import words_in_span
 from app.core.markers import TAGS, InsertMarker, timestamp_text
 from app.core.project import Project
-from app.core.quotes import QuoteStyle, QuoteStyleError, check_quote, format_quote
+from app.core.quotes import QuoteStyle, check_quote, format_quote
+from app.ui import quote_files
 from app.ui.highlights_panel import HighlightsPanel
+from app.ui.transcript_highlights import TranscriptHighlights
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
-CLIP_FILTER = "WAV audio (*.wav);;FLAC audio (*.flac);;MP3 audio (*.mp3);;M4A audio (*.m4a)"
-HIGHLIGHT_ALPHA = 150  # label colours in the transcript, light enough to read black text on
-HIGHLIGHTS_FILTER = "Word document (*.docx);;Plain text (*.txt);;CSV spreadsheet (*.csv)"
 
 
 class QuotesController(QObject):
@@ -44,11 +43,7 @@ class QuotesController(QObject):
         self._words: tuple[int, int] | None = None  # the selected words [i, j)
         self._span: tuple[int, int] | None = None  # the selected time (ms)
         self._syncing = False
-        # the editor re-lays out its text after a keystroke's edit is pushed: paint highlights after it
-        self._paint_timer = QTimer(self)
-        self._paint_timer.setSingleShot(True)
-        self._paint_timer.setInterval(0)
-        self._paint_timer.timeout.connect(self._paint_highlights)
+        self.transcript_marks = TranscriptHighlights(window.editor, self)
         self.panel = HighlightsPanel()
         dock = QDockWidget("Highlights", window)
         dock.setObjectName("highlights_dock")
@@ -110,9 +105,10 @@ class QuotesController(QObject):
 
     def _build_menu(self) -> None:
         menu = self._w.menuBar().addMenu("&Quotes")
-        help_menu = next((a for a in self._w.menuBar().actions() if a.text().replace("&", "") == "Help"), None)
-        if help_menu is not None:  # Quotes before Help
-            self._w.menuBar().insertMenu(help_menu, menu)
+        after_playback = next((a for a in self._w.menuBar().actions() if a.text().replace("&", "") == "Transcribe"),
+                              None)
+        if after_playback is not None:  # Playback, Quotes, Transcribe
+            self._w.menuBar().insertMenu(after_playback, menu)
         groups = (("quote_highlight", "quote_copy"), ("quote_play", "quote_loop"),
                   ("quote_timestamp", "quote_tag_1", "quote_tag_2", "quote_tag_3"),
                   ("quote_clip", "quote_export", "quote_style"))
@@ -143,34 +139,15 @@ class QuotesController(QObject):
         self._words, self._span = None, None
         self.panel.set_document(self._doc, stack)
         self._w.waveform.marks.set_document(self._doc)
-        self._paint_highlights()
+        self.transcript_marks.set_document(self._doc)
         self._update_enabled()
 
     def _on_doc_changed(self, change: Change) -> None:
         if change.kind in (ChangeKind.WORDS, ChangeKind.HIGHLIGHTS):
             self._w.waveform.marks.refresh()
-            self._paint_timer.start()
-
-    def highlight_spans(self) -> list[tuple[int, int]]:
-        """The text spans the transcript paints as highlights (after pending repaints)."""
-        if self._paint_timer.isActive():
-            self._paint_timer.stop()
-            self._paint_highlights()
-        marks = self._w.editor.text_view().extraSelections()
-        return [(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in marks
-                if s.format.background().color().alpha() == HIGHLIGHT_ALPHA]
-
-    def _paint_highlights(self) -> None:
-        doc, layout = self._doc, self._w.editor.layout_model()
-        spans: list[tuple[int, int, object]] = []
-        if doc is not None:
-            for h, i, j in live_highlights(doc):
-                a, b = layout.word_span(i), layout.word_span(j - 1)
-                if a is not None and b is not None:
-                    color = QColor(doc.highlights.label_color(h.label))
-                    color.setAlpha(HIGHLIGHT_ALPHA)
-                    spans.append((a[0], b[1], color))
-        self._w.editor.set_highlight_spans(spans)
+            self.transcript_marks.schedule()
+        if self._words is not None and self._doc is not None and self._words[1] > len(self._doc):
+            self._set_words(None)  # the selected words are gone
 
     # -- the shared selection ------------------------------------------------------------------------------
 
@@ -255,15 +232,6 @@ class QuotesController(QObject):
         self.dock.show()
         return cmd.highlight_id
 
-    def style(self) -> QuoteStyle:
-        from app.core.quote_settings import load_quote_style
-
-        try:
-            return load_quote_style()
-        except QuoteStyleError as exc:
-            self._w.show_message(str(exc))
-            return QuoteStyle()
-
     def copy_as_quote(self) -> None:
         if self._words is None:
             self._w.show_message("Select the words to quote first.")
@@ -301,69 +269,20 @@ class QuotesController(QObject):
         self._w.playback.seek(start_ms)
         self._w.playback.play_range(start_ms, end_ms, False)
 
+    # -- files: clips, highlights, the house style (app.ui.quote_files) ------------------------------------
+
+    def style(self) -> QuoteStyle:
+        """The saved house style (the default, with a status-bar sentence, when it cannot be read)."""
+        return quote_files.load_style(self._w)
+
     def export_clip(self, path: Path | None = None) -> Path | None:
         """Save the selected stretch of the original recording (asks where when `path` is None)."""
-        from app.audio.clips import write_clip
-
-        project = self._w.project
-        if self._span is None or project is None:
-            self._w.show_message("Select words or a stretch of the waveform (Shift+drag) first.")
-            return None
-        if project.media_path is None or not Path(project.media_path).is_file():
-            QMessageBox.warning(self._w, "Export Clip", "The recording cannot be found, so no clip can be cut.")
-            return None
-        if path is None:
-            name, _ = QFileDialog.getSaveFileName(self._w, "Export Clip", "", CLIP_FILTER)
-            if not name:
-                return None
-            path = Path(name)
-        title, artist = "", ""
-        if self._words is not None and self._doc is not None:
-            title = format_quote(self._doc, *self._words, self.style())
-            ws = self._doc.words[self._words[0]:self._words[1]]
-            artist = " / ".join(dict.fromkeys(self._doc.speaker_name(w.speaker) for w in ws if w.speaker))
-        try:
-            info = write_clip(project.media_path, path, *self._span, duration_ms=project.media_duration_ms,
-                              title=title, artist=artist, comment=f"{Path(project.media_path).name} (Verbatim)",
-                              protect=(project.path,))
-        except VerbatimError as exc:
-            QMessageBox.warning(self._w, "Export Clip", str(exc))
-            return None
-        self._w.show_message(f"Clip saved: {info.path.name} ({(info.end_ms - info.start_ms) / 1000:.1f} s).")
-        return info.path
+        return quote_files.export_clip(self._w, self._span, self._words, self.style(), path)
 
     def export_highlights(self, path: Path | None = None) -> Path | None:
         """Save the highlights alone as DOCX, TXT or CSV (by the file's extension)."""
-        from app.core.exporters.highlights_export import export_highlights
-
-        project = self._w.project
-        if project is None:
-            return None
-        if path is None:
-            name, _ = QFileDialog.getSaveFileName(self._w, "Export Highlights", "", HIGHLIGHTS_FILTER)
-            if not name:
-                return None
-            path = Path(name)
-        try:
-            out = export_highlights(path.suffix or "docx", project, path, self.style())
-        except VerbatimError as exc:
-            QMessageBox.warning(self._w, "Export Highlights", str(exc))
-            return None
-        self._w.show_message(f"Highlights saved: {out.name}.")
-        return out
+        return quote_files.export_highlights(self._w, self.style(), path)
 
     def edit_style(self) -> None:
         """Ask for the house quote style and save it for every project (and `verbatim quote`)."""
-        from app.core.quote_settings import save_quote_style
-
-        current = self.style()
-        text, ok = QInputDialog.getText(
-            self._w, "Quote Style", "Template ({quote} {text} {speaker} {time} {end}):", text=current.template)
-        if not ok or not text.strip():
-            return
-        try:
-            save_quote_style(QuoteStyle(text.strip(), current.check_note))
-        except VerbatimError as exc:
-            QMessageBox.warning(self._w, "Quote Style", str(exc))
-            return
-        self._w.show_message("Quote style saved.")
+        quote_files.edit_style(self._w, self.style())
