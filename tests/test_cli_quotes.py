@@ -39,6 +39,16 @@ def test_quote_with_two_speakers_and_a_style(project: Path, capsys) -> None:
     assert capsys.readouterr().out == "Dr. Amal Osei: four times higher.\nInterviewer: Four times higher.\n"
 
 
+def test_quote_uses_the_saved_house_style(project: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    from app.core.quote_settings import save_quote_style
+    from app.core.quotes import QuoteStyle
+
+    monkeypatch.setenv("VERBATIM_CONFIG_DIR", str(tmp_path / "config"))
+    save_quote_style(QuoteStyle("{speaker} said: \u201c{text}\u201d ({time})"))
+    assert main(["quote", str(project), "--from", "0:06", "--to", "0:09.4"]) == 0
+    assert capsys.readouterr().out == "Dr. Amal Osei said: \u201cWe found microplastics at every site.\u201d (00:06)\n"
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--from", "0:09", "--to", "0:06"], "reversed"),
     (["--from", "0:06", "--to", "5:00"], "ends after the recording ends (0:29.6)"),

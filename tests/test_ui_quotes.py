@@ -186,6 +186,8 @@ def test_export_clip_and_highlights_from_the_window(window, tmp_path) -> None:
     assert abs(samples / 16_000 - (9.349 - 6.755)) <= 0.02
     out = window.quotes.export_highlights(tmp_path / "highlights.docx")
     assert QUOTE in [p.text for p in docx.Document(str(out)).paragraphs]
+    subs = window.quotes.export_subtitles(tmp_path / "quote.vtt").read_text(encoding="utf-8")
+    assert "00:00:00.000 --> " in subs and "microplastics" in subs and "Downstream" not in subs
 
 
 def test_alt_shift_drag_selects_time_without_snapping(qtbot, window) -> None:

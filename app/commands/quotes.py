@@ -14,10 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.core.document import Transcript
 from app.core.errors import ImportExportError, MediaError, VerbatimError
 from app.core.project import Project, load_project
-from app.core.quote_range import check_range, parse_range_time, words_in_range
+from app.core.quote_range import check_range, parse_range_time, selection_transcript, words_in_range
 from app.core.quotes import QuoteStyle, QuoteStyleError, format_quote
 
 
@@ -140,10 +139,3 @@ def run_export_selection(args: argparse.Namespace) -> int | None:
     path = export_document(args.format, Project(part, path=project.path), args.output, options)
     print(f"{path}: {args.format}, {j - i} words from {args.start} to {args.end}")
     return 0
-
-
-def selection_transcript(doc: Transcript, start: int, end: int, origin_ms: int) -> Transcript:
-    """The words [start, end) as a transcript of their own, times counted from `origin_ms` (a clip's start)."""
-    words = [w.replace(start_ms=max(0, w.start_ms - origin_ms), end_ms=max(0, w.end_ms - origin_ms))
-             for w in doc.words[start:end]]
-    return Transcript.from_words(words, doc.speakers, doc.keywords, doc.settings)

@@ -55,6 +55,13 @@ def words_in_range(doc: Transcript, start_ms: int, end_ms: int) -> tuple[int, in
     return i, j
 
 
+def selection_transcript(doc: Transcript, start: int, end: int, origin_ms: int) -> Transcript:
+    """The words [start, end) as a transcript of their own, times counted from `origin_ms` (a clip's start)."""
+    words = [w.replace(start_ms=max(0, w.start_ms - origin_ms), end_ms=max(0, w.end_ms - origin_ms))
+             for w in doc.words[start:end]]
+    return Transcript.from_words(words, doc.speakers, doc.keywords, doc.settings)
+
+
 def _clock(ms: int) -> str:
     seconds, millis = divmod(max(0, int(ms)), 1000)
     h, rest = divmod(seconds, 3600)

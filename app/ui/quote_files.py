@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 CLIP_FILTER = "WAV audio (*.wav);;FLAC audio (*.flac);;MP3 audio (*.mp3);;M4A audio (*.m4a)"
+SUBTITLES_FILTER = "SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt)"
 HIGHLIGHTS_FILTER = "Word document (*.docx);;Plain text (*.txt);;CSV spreadsheet (*.csv)"
 
 
@@ -69,6 +70,30 @@ def export_clip(window: MainWindow, span: tuple[int, int] | None, words: tuple[i
         return None
     window.show_message(f"Clip saved: {info.path.name} ({(info.end_ms - info.start_ms) / 1000:.1f} s).")
     return info.path
+
+
+def export_selection_subtitles(window: MainWindow, span: tuple[int, int] | None,
+                               words: tuple[int, int] | None, path: Path | None = None) -> Path | None:
+    """The selected words as SRT or WebVTT, timed from the selection's start (to go with its clip)."""
+    from app.core.exporters import export_document
+    from app.core.project import Project
+    from app.core.quote_range import selection_transcript
+
+    project = window.project
+    if project is None or span is None or words is None:
+        window.show_message("Select the words to export as subtitles first.")
+        return None
+    path = _ask(window, "Export Selection as Subtitles", SUBTITLES_FILTER, path)
+    if path is None:
+        return None
+    part = selection_transcript(project.transcript, words[0], words[1], span[0])
+    try:
+        out = export_document(path.suffix or "srt", Project(part, path=project.path), path)
+    except VerbatimError as exc:
+        QMessageBox.warning(window, "Export Selection as Subtitles", str(exc))
+        return None
+    window.show_message(f"Subtitles saved: {out.name}.")
+    return out
 
 
 def export_highlights(window: MainWindow, style: QuoteStyle, path: Path | None = None) -> Path | None:

@@ -84,6 +84,8 @@ class QuotesController(QObject):
         spec += [
             ("quote_clip", "Export &Clip...", "Ctrl+Shift+E", self.export_clip,
              "Save the selected stretch of the original recording as WAV, FLAC, MP3 or M4A"),
+            ("quote_subtitles", "Export Selection as &Subtitles...", None, self.export_subtitles,
+             "Save the selected words as SRT or WebVTT, timed from the selection's start"),
             ("quote_export", "Export &Highlights...", None, self.export_highlights,
              "Save the highlights alone as DOCX, text or CSV"),
             ("quote_style", "Quote &Style...", None, self.edit_style, "How Copy as Quote writes a quote"),
@@ -111,7 +113,7 @@ class QuotesController(QObject):
             self._w.menuBar().insertMenu(after_playback, menu)
         groups = (("quote_highlight", "quote_copy"), ("quote_play", "quote_loop"),
                   ("quote_timestamp", "quote_tag_1", "quote_tag_2", "quote_tag_3"),
-                  ("quote_clip", "quote_export", "quote_style"))
+                  ("quote_clip", "quote_subtitles", "quote_export", "quote_style"))
         for group in groups:
             for name in group:
                 menu.addAction(self.actions[name])
@@ -124,6 +126,7 @@ class QuotesController(QObject):
         has_words = self._words is not None
         self.actions["quote_highlight"].setEnabled(has_doc and has_words)
         self.actions["quote_copy"].setEnabled(has_doc and has_words)
+        self.actions["quote_subtitles"].setEnabled(has_doc and has_words)
         for name in ("quote_play", "quote_loop", "quote_clip"):
             self.actions[name].setEnabled(has_doc and self._span is not None)
         for name in ("quote_timestamp", "quote_tag_1", "quote_tag_2", "quote_tag_3", "quote_export"):
@@ -278,6 +281,10 @@ class QuotesController(QObject):
     def export_clip(self, path: Path | None = None) -> Path | None:
         """Save the selected stretch of the original recording (asks where when `path` is None)."""
         return quote_files.export_clip(self._w, self._span, self._words, self.style(), path)
+
+    def export_subtitles(self, path: Path | None = None) -> Path | None:
+        """Save the selected words as SRT or WebVTT (by the file's extension), timed from the selection."""
+        return quote_files.export_selection_subtitles(self._w, self._span, self._words, path)
 
     def export_highlights(self, path: Path | None = None) -> Path | None:
         """Save the highlights alone as DOCX, TXT or CSV (by the file's extension)."""
