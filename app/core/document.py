@@ -279,7 +279,7 @@ class Transcript:
     # -- highlights (their meaning lives in app.core.highlights) -----------------------------------
 
     @property
-    def highlights(self) -> "HighlightSet":
+    def highlights(self) -> HighlightSet:
         """The highlight labels and the highlights (time ranges) marked on this transcript."""
         if self._highlights is None:
             from app.core.highlights import HighlightSet
@@ -287,7 +287,7 @@ class Transcript:
             self._highlights = HighlightSet()
         return self._highlights
 
-    def set_highlights(self, highlights: "HighlightSet", origin: object | None = None) -> "HighlightSet":
+    def set_highlights(self, highlights: HighlightSet, origin: object | None = None) -> HighlightSet:
         """Replace the highlight set; returns the old one."""
         old = self.highlights
         self._highlights = highlights

@@ -18,8 +18,8 @@ from PySide6.QtGui import QColor, QKeyEvent
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.errors import VerbatimError
 from app.ui.timefmt import format_ms
-from app.ui.waveform_marks import WaveformMarks
 from app.ui.waveform_items import LANE_BOTTOM, SpeakerTurnsItem, TimeAxis, WaveformViewBox, WordLaneItem, speaker_turns
+from app.ui.waveform_marks import WaveformMarks
 
 GRAB_PX = 5  # how close (pixels) the mouse must be to grab a word boundary
 MIN_WORD_MS = 10
