@@ -206,3 +206,20 @@ def test_alt_shift_drag_selects_time_without_snapping(qtbot, window) -> None:
     assert window.quotes.selection()[1] == (a, b)
     # the words are those whose middle lies in the span: "We" (middle 6.89 s) is left out
     assert window.editor.text_view().textCursor().selectedText() == "found microplastics at every site."
+
+
+def test_nothing_quotes_can_change_the_document_during_a_run(qtbot, tmp_path) -> None:
+    from ui_window_support import ScriptedEngine
+
+    engine = ScriptedEngine(pieces=30, delay=0.03)
+    w = new_window(qtbot, tmp_path, engine_factory=lambda model, device: engine)
+    open_demo(qtbot, w, tmp_path)
+    _select_words(w, 16, 22)
+    assert w.acts["quote_highlight"].isEnabled()
+    w.acts["transcribe"].trigger()
+    edits = ("quote_highlight", "quote_timestamp", "quote_tag_1", "quote_clip")
+    assert not any(w.acts[name].isEnabled() for name in edits) and not w.quotes.panel.isEnabled()
+    w.transcription.cancel()
+    qtbot.waitUntil(lambda: not w.transcription.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not w.transcription._thread.busy, timeout=5_000)
+    assert w.acts["quote_timestamp"].isEnabled() and w.quotes.panel.isEnabled()

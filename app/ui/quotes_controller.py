@@ -61,6 +61,8 @@ class QuotesController(QObject):
         self.panel.play_requested.connect(self._on_panel_play_requested)
         self.panel.copy_requested.connect(self.copy_words_as_quote)
         self.panel.message.connect(window.show_message)
+        window.transcription.running_changed.connect(self._on_job_running_changed)
+        window.realign.running_changed.connect(self._on_job_running_changed)
         self._update_enabled()
 
     # -- actions and menu -----------------------------------------------------------------------------
@@ -121,8 +123,14 @@ class QuotesController(QObject):
         menu.addAction(self.dock.toggleViewAction())
         self.menu = menu
 
+    def _on_job_running_changed(self, _running: bool) -> None:
+        self._update_enabled()
+
     def _update_enabled(self) -> None:
-        has_doc = self._doc is not None and self._stack is not None
+        # while a transcription or re-alignment writes the document, nothing else may change it
+        running = self._w.transcription.running or self._w.realign.running
+        self.panel.setEnabled(not running)
+        has_doc = self._doc is not None and self._stack is not None and not running
         has_words = self._words is not None
         self.actions["quote_highlight"].setEnabled(has_doc and has_words)
         self.actions["quote_copy"].setEnabled(has_doc and has_words)
