@@ -50,8 +50,8 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, n
     ("interview.wav", ".wav", "pcm_s16le", 0.999),
     ("interview.wav", ".flac", "flac", 0.999),
     ("interview.flac", ".wav", "pcm_s24le", 0.999),
-    ("interview.wav", ".mp3", "mp3", 0.97),
-    ("interview.flac", ".m4a", "aac", 0.97),
+    ("interview.wav", ".mp3", "mp3", 0.99),
+    ("interview.flac", ".m4a", "aac", 0.99),
 ])
 def test_a_clip_is_the_source_range_at_its_own_rate(sources, tmp_path: Path, source: str, ext: str, codec: str,
                                                    min_corr: float) -> None:
@@ -61,7 +61,12 @@ def test_a_clip_is_the_source_range_at_its_own_rate(sources, tmp_path: Path, sou
     y, clip_rate, meta, clip_codec = _decode(info.path)
     assert clip_rate == rate and y.shape[0] == 2 and info.channels == 2
     assert clip_codec.startswith(codec)
-    assert abs(y.shape[1] / rate * 1000 - (END_MS - START_MS)) <= 20
+    with av.open(str(info.path)) as c:
+        stream = c.streams.audio[0]
+        declared_ms = float(stream.duration * stream.time_base) * 1000 if stream.duration else y.shape[1] / rate * 1000
+    assert abs(declared_ms - (END_MS - START_MS)) <= 20
+    # FFmpeg decodes AAC's last frame whole (the M4A edit list, which players honour, cuts it): one frame at most
+    assert 0 <= y.shape[1] - (END_MS - START_MS) * rate // 1000 <= (1024 if ext == ".m4a" else rate // 50)
     assert meta.get("title") == quote and meta.get("artist") == "Dr. Amal Osei"
     ref = data[START_MS * rate // 1000 : START_MS * rate // 1000 + y.shape[1]].T
     inner = slice(rate // 50, y.shape[1] - rate // 50)  # past the fades
