@@ -17,7 +17,7 @@ from typing import Sequence
 from app import __version__
 from app.core.errors import VerbatimError
 
-EXPORT_FORMATS = ("srt", "vtt", "docx", "txt", "json")
+EXPORT_FORMATS = ("srt", "vtt", "docx", "txt", "json", "csv")  # csv: --only highlights
 MODEL_CHOICES_HELP = "2b | plus | nar | interview | 4.0-1b | a local model folder"
 
 
@@ -42,6 +42,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     exp.add_argument("--timestamps", action="store_true", help="DOCX/TXT: a [hh:mm:ss] time per paragraph")
     exp.add_argument("--no-speakers", action="store_true", help="leave speaker names out")
     exp.add_argument("--title", help="DOCX: the document title (default: the media name)")
+    _add_quote_commands(sub, exp)
 
     tr = sub.add_parser("transcribe", help="transcribe a recording into a project file")
     tr.add_argument("media", type=Path)
@@ -73,10 +74,18 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_quote_commands(sub: argparse._SubParsersAction, exp: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """`quote`, `clip` and the highlight/range options of `export` (app/commands/quotes.py)."""
+    from app.commands.quotes import add_export_options, add_parsers
+
+    add_parsers(sub)
+    add_export_options(exp)
+
+
 def _gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="verbatim",
-        description="Open the Verbatim editor. Subcommands: info, import, export, transcribe, models, align.",
+        description="Open the Verbatim editor. Subcommands: " + ", ".join(SUBCOMMANDS) + ".",
     )
     p.add_argument("--version", action="version", version=f"verbatim {__version__}")
     p.add_argument("path", nargs="?", type=Path, help="a recording or a .verbatim project to open")
@@ -84,7 +93,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align")
+SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "quote", "clip")
 _HANDLERS = {
     "info": "app.commands.info",
     "import": "app.commands.transcripts",
@@ -92,6 +101,8 @@ _HANDLERS = {
     "transcribe": "app.commands.transcribe",
     "models": "app.commands.models",
     "align": "app.commands.align",
+    "quote": "app.commands.quotes",
+    "clip": "app.commands.quotes",
 }
 
 

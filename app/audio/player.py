@@ -56,6 +56,8 @@ class Player:
         self._pos = 0  # input sample at the anchor time
         self._anchor_time = time.monotonic()
         self._anchor_span = 0  # input samples the current block covers (clamp for interpolation)
+        self._stop: int | None = None  # play a range: stop (or loop) at this input sample
+        self._loop_from: int | None = None  # looping: go on from here on reaching `_stop`
 
     # -- state -------------------------------------------------------------------------------
 
@@ -83,9 +85,34 @@ class Player:
     @property
     def position_ms(self) -> int:
         """Where playback is now, in ms of the recording."""
-        if self._playing and self._position_samples() >= self._n:
-            self.pause()  # reached the end: the stream has stopped itself
+        if self._playing and self._position_samples() >= self._end_sample():
+            if self._loop_from is not None and self.clock_only:
+                with self._lock:  # the clock alone: wrap around as the audio thread would
+                    self._pos, self._anchor_time, self._anchor_span = self._loop_from, time.monotonic(), 0
+            elif self._loop_from is None:
+                self.pause()  # reached the end (of the range): the stream has stopped itself
+                with self._lock:
+                    self._pos = min(self._pos, self._end_sample())
         return self._position_samples() * 1000 // RATE
+
+    def _end_sample(self) -> int:
+        return self._n if self._stop is None else min(self._stop, self._n)
+
+    def set_range(self, start_ms: int | None, end_ms: int | None, loop: bool = False) -> None:
+        """Play only up to `end_ms` (None: to the end of the recording); with `loop`, go on from
+        `start_ms` each time playback gets there. The range stays until it is set to (None, None)."""
+        with self._lock:
+            self._stop = None if end_ms is None else int(max(0, min(self._n, int(end_ms) * RATE // 1000)))
+            start = 0 if start_ms is None else int(max(0, min(self._n, int(start_ms) * RATE // 1000)))
+            self._loop_from = start if loop and self._stop is not None and start < self._stop else None
+
+    @property
+    def range_ms(self) -> tuple[int, int, bool] | None:
+        """(start, end, looping) of the range being played (None: none)."""
+        if self._stop is None:
+            return None
+        start = self._loop_from if self._loop_from is not None else 0
+        return start * 1000 // RATE, self._stop * 1000 // RATE, self._loop_from is not None
 
     @property
     def at_end(self) -> bool:
@@ -100,6 +127,8 @@ class Player:
                 return
             if self._pos >= self._n:
                 self._pos = 0
+            if self._stop is not None and self._pos >= self._stop and self._loop_from is not None:
+                self._pos = self._loop_from
             if not self.clock_only:
                 self._stretcher = None  # made afresh from the current position by render()
                 try:
@@ -191,10 +220,33 @@ class Player:
             fade, self._fade_from = self._fade_from, None
             if fade is not None:
                 block = self._crossfade(fade, block)
+            if self._stop is not None and start + advance > self._stop:
+                block, start, advance = self._range_end(block, start, advance)
             self._pos = start
             self._anchor_span = max(0, advance)
             self._anchor_time = time.monotonic()
             return block * self._volume if self._volume != 1.0 else block
+
+    def _range_end(self, block: np.ndarray, start: int, advance: int) -> tuple[np.ndarray, int, int]:
+        """The block cut at the range's end: silence after it, or (looping) the range's start again."""
+        assert self._stop is not None
+        block = np.array(block, dtype=np.float32)
+        keep = max(0, self._stop - start) if self._stretcher is None else len(block)
+        fade = min(keep, FADE_SAMPLES // 2)
+        if fade:
+            block[keep - fade : keep] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        if self._loop_from is None:
+            block[keep:] = 0.0
+            return block, start, max(0, self._stop - start)
+        rest = len(block) - keep
+        self._stretcher = None
+        seg = self._x[self._loop_from : self._loop_from + rest]
+        block[keep:] = 0.0
+        block[keep : keep + len(seg)] = seg
+        ramp = min(len(seg), FADE_SAMPLES // 2)
+        if ramp:
+            block[keep : keep + ramp] *= np.linspace(0.0, 1.0, ramp, dtype=np.float32)
+        return block, self._loop_from, len(seg)
 
     def _crossfade(self, old: WsolaStretcher | int, block: np.ndarray) -> np.ndarray:
         """The first FADE_SAMPLES of `block` blended in from where the old stream would have gone on."""
@@ -214,7 +266,7 @@ class Player:
         import sounddevice as sd
 
         outdata[:, 0] = self.render(frames)
-        if self._pos >= self._n:
+        if self._pos + self._anchor_span >= self._end_sample() and self._loop_from is None:
             raise sd.CallbackStop()
 
 

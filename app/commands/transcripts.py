@@ -66,8 +66,12 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write a project as SRT, WebVTT, DOCX, plain text or Verbatim JSON."""
+    from app.commands.quotes import run_export_selection
     from app.core.project import load_project
 
+    selected = run_export_selection(args)  # --only highlights, or --from/--to
+    if selected is not None:
+        return selected
     project = load_project(args.project)
     if len(project.transcript) == 0:
         raise ImportExportError(f"The project {Path(args.project).name} has no words to export.")

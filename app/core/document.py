@@ -12,10 +12,13 @@ import bisect
 import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from app.core.errors import EditError
 from app.core.word_units import join_words
+
+if TYPE_CHECKING:
+    from app.core.highlights import HighlightSet
 
 
 class TimingSource(str, Enum):
@@ -82,6 +85,7 @@ class ChangeKind(str, Enum):
     WORDS = "words"
     SPEAKERS = "speakers"
     META = "meta"
+    HIGHLIGHTS = "highlights"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,7 @@ class Transcript:
         self._listeners: list[Listener] = []
         self._segments: list[Segment] | None = None
         self._starts: list[int] | None = None
+        self._highlights: HighlightSet | None = None  # None: the default labels and no highlights
 
     # -- construction ----------------------------------------------------------------------
 
@@ -269,6 +274,25 @@ class Transcript:
         if settings is not None:
             self.settings = settings
         self._notify(Change(ChangeKind.META, origin=origin))
+        return old
+
+
+    # -- highlights (their meaning lives in app.core.highlights) -----------------------------------
+
+    @property
+    def highlights(self) -> HighlightSet:
+        """The highlight labels and the highlights (time ranges) marked on this transcript."""
+        if self._highlights is None:
+            from app.core.highlights import HighlightSet
+
+            self._highlights = HighlightSet()
+        return self._highlights
+
+    def set_highlights(self, highlights: HighlightSet, origin: object | None = None) -> HighlightSet:
+        """Replace the highlight set; returns the old one."""
+        old = self.highlights
+        self._highlights = highlights
+        self._notify(Change(ChangeKind.HIGHLIGHTS, origin=origin))
         return old
 
 

@@ -14,6 +14,9 @@ Layout (schema 2)::
       "words": [{"t": "Hello,", "s": 120, "e": 480, "spk": "S1", "c": 0.93, "src": "model", "p": true}]
     }
 
+Schema 2 adds "highlights" (labels and marked time spans, see `app.core.highlights_io`); a schema-1
+file is migrated on reading (no highlights, the default labels).
+
 Segments are not stored separately: a speaker change or a word with `"p": true` starts one, exactly as
 `Transcript.segments()` derives them. Schema 2 is schema 1 plus automatic paragraph breaks: a schema-1
 file is read as before and then given the breaks a new transcription gets (`app.core.paragraphs`).
@@ -35,6 +38,7 @@ from typing import Any, Mapping
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word
 from app.core.errors import ProjectError
+from app.core.highlights_io import HIGHLIGHTS_KEY, highlights_from_data, highlights_to_dict, migrate_schema_1
 from app.core.json_checks import (
     Invalid,
     check_keys,
@@ -50,7 +54,7 @@ SCHEMA_VERSION = 2
 APP_MARKER = "verbatim"
 PROJECT_SUFFIX = ".verbatim"
 
-_TOP_KEYS = {"app", "schema_version", "media", "settings", "keywords", "speakers", "words"}
+_TOP_KEYS = {"app", "schema_version", "media", "settings", "keywords", "speakers", "words", HIGHLIGHTS_KEY}
 _MEDIA_KEYS = {"path", "absolute_path", "fingerprint", "duration_ms"}
 _SETTINGS_KEYS = {"model", "revision", "language", "task", "target_language", "device"}
 _SPEAKER_KEYS = {"id", "name", "color"}
@@ -91,6 +95,7 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict[str, Any]:
         "keywords": list(doc.keywords),
         "speakers": [{"id": sp.id, "name": sp.name, "color": sp.color} for sp in doc.speakers],
         "words": [_word_to_dict(w) for w in doc.words],
+        HIGHLIGHTS_KEY: highlights_to_dict(doc),
     }
 
 
@@ -264,6 +269,8 @@ def _check_header(data: Any, name: str) -> None:
 
 
 def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
+    if data.get("schema_version") == 1:
+        data = migrate_schema_1(data)
     check_keys(data, _TOP_KEYS, "", required={"app", "schema_version", "words"})
     media = get_object(data, "media", "", optional=True) or {}
     check_keys(media, _MEDIA_KEYS, "media")
@@ -280,8 +287,10 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     duration = get_int(media, "duration_ms", "media", optional=True)
     if duration is not None and duration < 0:
         raise Invalid("media.duration_ms is negative")
+    transcript = Transcript.from_words(words, speakers, keywords, settings)
+    transcript.set_highlights(highlights_from_data(data))
     return Project(
-        transcript=Transcript.from_words(words, speakers, keywords, settings),
+        transcript=transcript,
         media_path=_resolve_media(media, base_dir),
         media_fingerprint=get_opt_str(media, "fingerprint", "media"),
         media_duration_ms=duration,

@@ -20,6 +20,7 @@ from app.ui.actions import app_icon, build_actions, build_menus, fill_recent_men
 from app.ui.file_controller import FileController
 from app.ui.model_flow import ModelFlow
 from app.ui.playback_controller import PlaybackController, PlayerFactory
+from app.ui.quotes_controller import QuotesController
 from app.ui.realign_controller import AlignerFactory, RealignController
 from app.ui.speakers_panel import SpeakersPanel
 from app.ui.timefmt import format_ms
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.realign = RealignController(self, self.acts["realign"], aligner_factory)
         self._build_status_bar()
         self._connect()
+        self.quotes = QuotesController(self)  # highlights, quote copy, selection, clips (Quotes menu)
         fill_recent_menu(self._recent_menu, self)
         self._update_title()
         self._update_enabled()

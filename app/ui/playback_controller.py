@@ -144,11 +144,23 @@ class PlaybackController(QObject):
             if was:
                 self.playing_changed.emit(False)
 
+    def play_range(self, start_ms: int, end_ms: int, loop: bool = False) -> None:
+        """Play [start_ms, end_ms] once (the playhead stops at its end) or, with `loop`, over and over."""
+        if self.player is None:
+            return
+        self.player.set_range(start_ms, end_ms, loop)
+        self.player.seek(start_ms)
+        self._paused_by_user = False  # no resume rewind: the range starts where it starts
+        self._emit_position(self.player.position_ms, follow=True)
+        if not self.playing:
+            self.play()
+
     def seek(self, ms: int) -> None:
         """Jump to `ms`; works without an output device (the clock moves, the views follow)."""
         if self.player is None:
             self._emit_position(max(0, int(ms)))
             return
+        self.player.set_range(None, None)  # a jump elsewhere ends playing (or looping) a selection
         self.player.seek(ms)
         self._paused_by_user = False
         self._emit_position(self.player.position_ms, follow=True)
@@ -189,7 +201,8 @@ class PlaybackController(QObject):
             return
         ms = self.player.position_ms
         self._emit_position(ms, follow=True)
-        if not self.player.playing:  # reached the end
+        if not self.player.playing:  # reached the end (of the recording or of a selection played once)
+            self.player.set_range(None, None)
             self._timer.stop()
             self.playing_changed.emit(False)
 

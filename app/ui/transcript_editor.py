@@ -246,6 +246,10 @@ class TranscriptEditor(QWidget):
         """Highlight find matches (text positions); `current` gets a stronger colour."""
         self._marks.set_matches(spans, current)
 
+    def set_highlight_spans(self, spans: list[tuple[int, int, object]]) -> None:
+        """Paint highlighted quotes: (text start, text end, QColor) each."""
+        self._marks.set_highlights(spans)  # type: ignore[arg-type]
+
     def select_span(self, start: int, end: int) -> None:
         """Select text positions [start, end) and scroll them into view."""
         self._view.setTextCursor(self._cursor(start, end))

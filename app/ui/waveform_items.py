@@ -207,6 +207,9 @@ class WaveformViewBox(pg.ViewBox):
     def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
         if ev.button() != Qt.MouseButton.LeftButton:
             return super().mouseDragEvent(ev, axis)
+        marks = getattr(self._owner, "marks", None)
+        if self._drag is None and marks is not None and marks.handle_drag(ev, self):
+            return None  # Shift+drag: a time selection
         if ev.isStart():
             self._drag = self._owner.boundary_near(self.mapSceneToView(ev.buttonDownScenePos()).x())
         if self._drag is None:

@@ -19,6 +19,7 @@ from app.core.document import Change, ChangeKind, Transcript
 from app.core.errors import VerbatimError
 from app.ui.timefmt import format_ms
 from app.ui.waveform_items import LANE_BOTTOM, SpeakerTurnsItem, TimeAxis, WaveformViewBox, WordLaneItem, speaker_turns
+from app.ui.waveform_marks import WaveformMarks
 
 GRAB_PX = 5  # how close (pixels) the mouse must be to grab a word boundary
 MIN_WORD_MS = 10
@@ -61,6 +62,7 @@ class WaveformView(pg.PlotWidget):
         self._turns_dirty = False
         self._playhead_ms = 0
         self._vb.sigXRangeChanged.connect(self._on_range_changed)
+        self.marks = WaveformMarks(self)  # the time selection (Shift+drag) and the highlight bands
 
     # -- content ------------------------------------------------------------------------------
 

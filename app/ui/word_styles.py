@@ -62,6 +62,7 @@ class WordMarks:
         self._view = view
         self._playing: list[QTextEdit.ExtraSelection] = []
         self._matches: list[QTextEdit.ExtraSelection] = []
+        self._highlights: list[QTextEdit.ExtraSelection] = []
 
     def _selection(self, start: int, end: int, color: QColor) -> QTextEdit.ExtraSelection:
         sel = QTextEdit.ExtraSelection()
@@ -81,12 +82,17 @@ class WordMarks:
                          for a, b in spans[: self.MAX_MATCHES]]
         self._apply()
 
+    def set_highlights(self, spans: list[tuple[int, int, QColor]]) -> None:
+        """Highlighted quotes: text spans with their label colour (under matches and the playing word)."""
+        self._highlights = [self._selection(a, b, color) for a, b, color in spans]
+        self._apply()
+
     def clear(self) -> None:
-        self._playing, self._matches = [], []
+        self._playing, self._matches, self._highlights = [], [], []
         self._apply()
 
     def _apply(self) -> None:
-        self._view.setExtraSelections(self._matches + self._playing)
+        self._view.setExtraSelections(self._highlights + self._matches + self._playing)
 
 
 class WordHighlighter(QSyntaxHighlighter):

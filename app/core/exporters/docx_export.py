@@ -26,6 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
 from app.core.exporters.common import ExportOptions, resolve_source, write_atomically
+from app.core.exporters.docx_highlights import HighlightMarks
 from app.core.exporters.text import paragraphs
 from app.core.timecode import format_duration, format_stamp
 
@@ -92,7 +93,8 @@ def build_docx(source: Any, options: ExportOptions | None = None) -> Any:
         _number_lines(document)
     body_id, speaker_id, stamp_id = (st[n].style_id for n in (BODY_STYLE, SPEAKER_STYLE, TIMESTAMP_STYLE))
     stamps = options.timestamps is not False  # on by default: every paragraph says when it was said
-    for p in paragraphs(doc, options.speakers):
+    marks = HighlightMarks(document, doc)  # highlighted words shaded, notes as comments
+    for seg_index, p in enumerate(paragraphs(doc, options.speakers)):
         para = document.add_paragraph()
         para._p.style = body_id
         if stamps:
@@ -100,7 +102,8 @@ def build_docx(source: Any, options: ExportOptions | None = None) -> Any:
         if p.speaker:
             para.add_run(_xml_safe(f"{p.speaker}:"))._r.style = speaker_id
             para.add_run(" ")
-        para.add_run(_xml_safe(p.text))
+        marks.add_text(para, seg_index, _xml_safe(p.text))
+    marks.finish()
     return document
 
 
