@@ -118,7 +118,12 @@ def test_keywords_file(tmp_path) -> None:
 
 
 def test_ctrl_c_writes_the_partial_project(tmp_path, tmp_path_factory, speech_16k, monkeypatch, capsys) -> None:
-    """A long recording (three 2b pieces); Ctrl+C arrives with the first progress line."""
+    """A long recording (three 2b pieces); Ctrl+C arrives with the first progress line.
+
+    A shell that starts pytest in the background may leave SIGINT ignored; the test sets Python's default
+    handler first, so the Ctrl+C it raises always reaches the command.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     media = tmp_path / "long.wav"
     gap = np.zeros(16000 * 3, dtype=np.float32)
     sf.write(media, np.concatenate([speech_16k, gap] * 14), 16000)
@@ -141,6 +146,7 @@ def test_ctrl_c_writes_the_partial_project(tmp_path, tmp_path_factory, speech_16
     doc = load_project(out).transcript
     assert len(doc) > 0 and doc.duration_ms <= shown[0].audio_done_s * 1000 + 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    signal.signal(signal.SIGINT, previous)
 
 
 def test_console_script_runs(tmp_path, tmp_path_factory, speech_wav) -> None:
