@@ -18,10 +18,11 @@ from app import __version__
 from app.core.errors import VerbatimError
 
 EXPORT_FORMATS = ("srt", "vtt", "docx", "txt", "json")
-MODEL_CHOICES_HELP = "2b | plus | nar | interview | 4.0-1b | a local model folder"
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
+    from app.asr import catalog
+
     p = argparse.ArgumentParser(prog="verbatim", description="Transcribe and check interviews.")
     p.add_argument("--version", action="version", version=f"verbatim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,7 +47,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("transcribe", help="transcribe a recording into a project file")
     tr.add_argument("media", type=Path)
     tr.add_argument("-o", "--output", type=Path, required=True, help="the project file to write")
-    tr.add_argument("--model", default="interview", help=MODEL_CHOICES_HELP)
+    tr.add_argument("--model", default=catalog.DEFAULT_CHOICE, help=catalog.choices_help())
     tr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
     tr.add_argument("--language", choices=("en", "fr", "de", "es", "pt", "ja"), default="en")
     tr.add_argument("--target", help="translation target language (en fr de es pt ja it zh)")
@@ -67,7 +68,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     al = sub.add_parser("align", help="re-time a project's interpolated words against the audio")
     al.add_argument("project", type=Path)
     al.add_argument("--range", nargs=2, type=int, metavar=("START_MS", "END_MS"))
-    al.add_argument("--model", default="nar", help="a model with a CTC head: nar, 2b or a local folder")
+    al.add_argument("--model", default=catalog.ALIGNER_ORDER[0],
+                    help=f"a model with a CTC head: {', '.join(catalog.ALIGNER_ORDER)} or a local folder")
     al.add_argument("--device", choices=("cpu", "cuda", "mps"))
     al.add_argument("-o", "--output", type=Path, help="write here instead of updating the project")
     return p

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 from safetensors import safe_open
 
-from app.asr.nar.config import is_hub_layout, load_config
+from app.asr.nar.config import NarConfig, is_hub_layout, load_config
 from app.core.errors import ModelError
 
 HUB_RULES: tuple[tuple[str, str], ...] = (
@@ -95,10 +96,10 @@ def read_state_dict(folder: Path, hub: bool) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, attention: str):
-    """Build a NarModel from `folder` and load its weights (strictly: nothing missing, nothing unknown)."""
-    from app.asr.nar.model import NarModel
-
+def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, attention: str,
+                 model_class: Callable[[NarConfig], Any]) -> Any:
+    """Build `model_class(config)` (a NarModel; passed in so that this module need not import the model's
+    module, which imports this one) from `folder` and load its weights (strictly: nothing missing, nothing unknown)."""
     if not folder.is_dir():
         raise ModelError(f"The NAR model folder {folder} does not exist.")
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8")) if (folder / "config.json").exists() else {}
@@ -106,7 +107,7 @@ def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, 
     state = read_state_dict(folder, is_hub_layout(raw))
     lm_head = state.pop("lm_head.weight", None)
     with torch.device("meta"):
-        model = NarModel(cfg)
+        model = model_class(cfg)
     expected = model.state_dict()
     optional = {k for k in expected if re.search(r"(layer_norms\.\d+|out_norm|attn_norm|mlp_norm)\.", k)
                 and k.startswith("projector.")}

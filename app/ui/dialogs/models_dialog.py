@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFi
                                QVBoxLayout, QWidget)
 
 from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes, offline_help
-from app.asr.registry import MODELS
+from app.asr.catalog import needed_models
 from app.core.errors import VerbatimError
 from app.ui.dialogs.first_run_dialog import short_path, title
 from app.workers.download_worker import ModelDownload
@@ -187,7 +187,8 @@ class ModelsDialog(QDialog):
         """Re-read what is on disk and redraw the rows, the total and the buttons."""
         current = self.selected_key
         self.tree.clear()
-        for key, spec in MODELS.items():
+        for spec in needed_models():
+            key = spec.key
             status = self.store.status(key)
             self.statuses[key] = status
             state = STATE_TEXT[status.state]
