@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.asr.engine import Capabilities
 from app.asr.registry import MODELS, ModelSpec, resolve_model
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 Resolved = tuple[ModelSpec, Path]
 """A needed model and the checked local folder it loads from."""
-Builder = Callable[[Sequence[Resolved], "str | None"], "Engine"]
-"""Makes the engine of a choice from its resolved models, on a device ("cpu", "cuda", "mps" or None: best)."""
+Builder = Callable[..., "Engine"]
+"""`build(models, device, loader=LOCAL)`: the engine of a choice from its resolved models, on a device ("cpu",
+"cuda", "mps" or None: the best), with its models from `loader` (this machine, or the server's deployments)."""
 
 REMOTE_PREFIX = "server:"
 
@@ -64,34 +65,61 @@ class Choice:
 
 # ---- builders (lazy imports: the catalog itself stays torch-free) ---------------------------------------
 
-def _build_text(models: Sequence[Resolved], device: str | None) -> Engine:
-    from app.asr.ar_runner import ARRunner
+class ModelLoader(Protocol):
+    """Where a builder gets its loaded models: on this machine (`LOCAL`) or, in the server, model deployments."""
+
+    def ar(self, model: Resolved, device: str | None) -> Any:
+        """An autoregressive runner (`ARRunner` or one that behaves like it) for a 2b/plus/4.0-1b model."""
+        ...
+
+    def nar(self, model: Resolved, device: str | None) -> tuple[Any, Any]:
+        """A NAR model (`NarModel` or one that behaves like it) and its tokenizer."""
+        ...
+
+
+class LocalLoader:
+    """Loads the weights on this machine."""
+
+    def ar(self, model: Resolved, device: str | None) -> Any:
+        from app.asr.ar_runner import ARRunner
+
+        return ARRunner.load(model[0], device)
+
+    def nar(self, model: Resolved, device: str | None) -> tuple[Any, Any]:
+        from app.asr.loading import pick_device
+        from app.asr.nar.model import load_nar
+        from app.asr.nar.tokenizer import load_tokenizer
+
+        dev, _dtype = pick_device(device)
+        return load_nar(model[1], device=str(dev)), load_tokenizer(model[1])
+
+
+LOCAL = LocalLoader()
+
+
+def _build_text(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
     from app.asr.engines import GraniteTextEngine
 
-    return GraniteTextEngine(ARRunner.load(models[0][0], device))
+    return GraniteTextEngine(loader.ar(models[0], device))
 
 
-def _build_plus(models: Sequence[Resolved], device: str | None) -> Engine:
-    from app.asr.ar_runner import ARRunner
+def _build_plus(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
     from app.asr.plus_engine import PlusEngine
 
-    return PlusEngine(ARRunner.load(models[0][0], device))
+    return PlusEngine(loader.ar(models[0], device))
 
 
-def _build_nar(models: Sequence[Resolved], device: str | None) -> Engine:
-    from app.asr.loading import pick_device
+def _build_nar(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
     from app.asr.nar.engine import NarEngine
 
-    spec, folder = models[0]
-    dev, _dtype = pick_device(device)
-    return NarEngine(folder, device=str(dev), revision=spec.revision or "")
+    model, tokenizer = loader.nar(models[0], device)
+    return NarEngine(model, tokenizer, revision=models[0][0].revision or "")
 
 
-def _build_interview(models: Sequence[Resolved], device: str | None) -> Engine:
-    from app.asr.ar_runner import ARRunner
+def _build_interview(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
     from app.asr.interview_engine import InterviewEngine
 
-    return InterviewEngine(ARRunner.load(models[0][0], device), ARRunner.load(models[1][0], device))
+    return InterviewEngine(loader.ar(models[0], device), loader.ar(models[1], device))
 
 
 def _interview_capabilities(text: Capabilities, timed: Capabilities) -> Capabilities:
