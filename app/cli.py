@@ -47,7 +47,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("transcribe", help="transcribe a recording into a project file")
     tr.add_argument("media", type=Path)
     tr.add_argument("-o", "--output", type=Path, required=True, help="the project file to write")
-    tr.add_argument("--model", default=catalog.DEFAULT_CHOICE, help=catalog.choices_help())
+    tr.add_argument("--model", help=f"{catalog.choices_help()} (default: {catalog.DEFAULT_CHOICE}; "
+                    "with --server: the server's key, may be left out when it serves one)")
     tr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
     tr.add_argument("--language", choices=("en", "fr", "de", "es", "pt", "ja"), default="en")
     tr.add_argument("--target", help="translation target language (en fr de es pt ja it zh)")
@@ -58,6 +59,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=int, default=8)
     tr.add_argument("--no-punctuation", action="store_true", help="2b: raw lowercase transcription")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_server_commands(sub, tr)
 
     models = sub.add_parser("models", help="list or download the speech models")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
@@ -75,10 +77,20 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_server_commands(sub: argparse._SubParsersAction, tr: argparse.ArgumentParser) -> None:
+    """The transcription server's commands (`serve`, `batch`) and `transcribe --server`."""
+    from app.commands import batch, serve
+
+    tr.add_argument("--server", help="transcribe on this Verbatim server (URL) instead of this machine")
+    tr.add_argument("--token", help="the server's token (default: $VERBATIM_SERVER_TOKEN)")
+    serve.add_arguments(sub.add_parser("serve", help="run a transcription server (Ray Serve) for other machines"))
+    batch.add_arguments(sub.add_parser("batch", help="transcribe many recordings on a server (resumable)"))
+
+
 def _gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="verbatim",
-        description="Open the Verbatim editor. Subcommands: info, import, export, transcribe, models, align.",
+        description="Open the Verbatim editor. Subcommands: " + ", ".join(SUBCOMMANDS) + ".",
     )
     p.add_argument("--version", action="version", version=f"verbatim {__version__}")
     p.add_argument("path", nargs="?", type=Path, help="a recording or a .verbatim project to open")
@@ -86,7 +98,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align")
+SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "serve", "batch")
 _HANDLERS = {
     "info": "app.commands.info",
     "import": "app.commands.transcripts",
@@ -94,6 +106,8 @@ _HANDLERS = {
     "transcribe": "app.commands.transcribe",
     "models": "app.commands.models",
     "align": "app.commands.align",
+    "serve": "app.commands.serve",
+    "batch": "app.commands.batch",
 }
 
 

@@ -81,6 +81,11 @@ class ServerClient:
         return dict(self._request("GET", "/v1/capabilities"))
 
     def submit(self, media: Path, model: str, options: TranscribeOptions) -> str:
+        """Upload a recording for `model`; the job id. A file over the server's size limit is not sent."""
+        limit = (self.capabilities().get("limits") or {}).get("max_upload_bytes")
+        size = media.stat().st_size
+        if isinstance(limit, int) and size > limit:
+            raise VerbatimError(f"{media.name} ({size} bytes) is larger than the server's limit of {limit} bytes.")
         fields = {"model": model, "task": options.task, "language": options.language,
                   "target": options.target_language or "", "keywords": ", ".join(options.keywords),
                   "punctuation": "true" if options.punctuation else "false", "batch_size": str(options.batch_size)}
