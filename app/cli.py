@@ -111,13 +111,20 @@ _HANDLERS = {
 }
 
 
+def _handler(args: argparse.Namespace) -> str:
+    """The module that runs a subcommand (`transcribe --server` runs on a server: app/commands/remote.py)."""
+    if args.command == "transcribe" and getattr(args, "server", None):
+        return "app.commands.remote"
+    return _HANDLERS[args.command]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `verbatim` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list and args_list[0] in SUBCOMMANDS:
             args = _subcommand_parser().parse_args(args_list)
-            module = importlib.import_module(_HANDLERS[args.command])
+            module = importlib.import_module(_handler(args))
             return int(module.run(args) or 0)
         if args_list and args_list[0] in ("-h", "--help"):
             _gui_parser().print_help()

@@ -166,7 +166,8 @@ def test_an_oversized_upload_gets_413_with_one_sentence(server, tmp_path) -> Non
     conn.endheaders()
     response = conn.getresponse()
     assert response.status == 413
-    assert json.loads(response.read())["detail"] == f"The upload is larger than this server's limit of {MAX_UPLOAD} bytes."
+    detail = json.loads(response.read())["detail"]
+    assert detail == f"The upload is larger than this server's limit of {MAX_UPLOAD} bytes."
     conn.close()
     big = recording(tmp_path / "big.wav", MAX_UPLOAD / 32000 + 10)  # the client checks the limit before sending
     with pytest.raises(VerbatimError, match="is larger than the server's limit"):
@@ -214,3 +215,16 @@ def test_batch_resumes_after_an_interruption(server, files, tmp_path) -> None:
     assert sum(ln.startswith("skipped") for ln in lines) == len(done_first) >= 1
     assert sum(ln.startswith("done") for ln in lines) == 3 - len(done_first)
     assert sorted(p.name for p in out.iterdir()) == [f"interview{i}.verbatim" for i in range(3)]
+
+
+def test_cli_transcribe_on_the_server_writes_the_local_words(server, files, tmp_path, capsys) -> None:
+    from app.cli import main
+    from app.core.project import load_project
+
+    out = tmp_path / "short.verbatim"
+    code = main(["transcribe", str(files["short"]), "-o", str(out), "--server", server.url, "--token", TOKEN,
+                 "--model", "nar", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    project = load_project(out)
+    assert list(project.transcript.words) == local_words(server.nar, files["short"]).words
+    assert project.media_path == files["short"].resolve()

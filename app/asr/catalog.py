@@ -207,9 +207,10 @@ def resolve(name: str, must_exist: bool = True) -> tuple[Choice, list[tuple[Mode
     if not text:
         raise ModelError(f"No model given; use one of {', '.join(keys())} or a local model folder.")
     if text.startswith(REMOTE_PREFIX):
-        from app.asr.remote_engine import saved_remote_choice
+        from app.asr.remote_engine import saved_server_model
 
-        return saved_remote_choice(text[len(REMOTE_PREFIX):]), []
+        address, entry = saved_server_model(text[len(REMOTE_PREFIX):])
+        return remote_choice(entry, address.url), []
     choice = find(text)
     if choice is not None:
         return choice, [resolve_model(k, must_exist=must_exist) for k in choice.models]

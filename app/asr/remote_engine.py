@@ -233,14 +233,12 @@ def build_remote(url: str, model: str, token: str | None = None) -> Any:
     return build
 
 
-def saved_remote_choice(model: str) -> Any:
-    """The catalog choice of a model on the saved server (asks the server what it can do)."""
-    from app.asr.catalog import remote_choice
-
+def saved_server_model(model: str) -> tuple[ServerAddress, dict[str, Any]]:
+    """The saved server and its /v1/capabilities entry for `model` (one sentence when either is missing)."""
     address = load_address()
     if address is None:
         raise ModelError("No transcription server is set; set one in Settings > Transcription server.")
     served = {str(m.get("key")): m for m in ServerClient(address).capabilities().get("models", [])}
     if model not in served:
         raise ModelError(f"The server at {address.url} does not serve '{model}'.")
-    return remote_choice(served[model], address.url)
+    return address, dict(served[model])

@@ -44,11 +44,12 @@ def transcribe_to_project(engine: RemoteEngine, media: Path, output: Path, optio
                           cancel: CancelToken, show: Any = None) -> tuple[int, bool]:
     """Run one recording on the server and write its project; (words, cancelled)."""
     from app.audio.decode import probe
-    from app.core.document import Transcript
+    from app.core.document import Speaker, Transcript, Word
     from app.core.fingerprint import media_fingerprint
     from app.core.project import Project, save_project
 
-    words, speakers = [], []
+    words: list[Word] = []
+    speakers: list[Speaker] = []
     for update in engine.transcribe_file(media, options, cancel):
         words.extend(update.words)
         if update.speakers:
@@ -61,10 +62,18 @@ def transcribe_to_project(engine: RemoteEngine, media: Path, output: Path, optio
     return len(words), cancel.cancelled
 
 
-def run_transcribe(args: argparse.Namespace, options: TranscribeOptions) -> int:
-    """`verbatim transcribe MEDIA -o OUT --server URL`: the remote half of app.commands.transcribe."""
-    from app.commands.transcribe import ProgressLine, _install_cancel
+def run(args: argparse.Namespace) -> int:
+    """`verbatim transcribe MEDIA -o OUT --server URL`: the same options, progress and Ctrl+C as a local run."""
+    from app.audio.decode import check_path
+    from app.commands.transcribe import ProgressLine, _install_cancel, read_keywords
 
+    check_path(args.media)
+    output = Path(args.output)
+    if output.is_dir() or not output.parent.resolve().is_dir():
+        raise VerbatimError(f"{output} is not a project file in an existing folder; choose another output.")
+    options = TranscribeOptions(task=args.task, language=args.language, target_language=args.target,
+                                keywords=read_keywords(args), punctuation=not args.no_punctuation,
+                                batch_size=max(int(args.batch_size), 1))
     address = address_of(args)
     client = ServerClient(address)
     engine = RemoteEngine(address, served_model(client, args.model), client)

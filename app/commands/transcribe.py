@@ -135,10 +135,6 @@ def run(args: argparse.Namespace) -> int:
         punctuation=not args.no_punctuation,
         batch_size=args.batch_size,
     )
-    if getattr(args, "server", None):  # transcribe on a server (app/commands/remote.py)
-        from app.commands.remote import run_transcribe
-
-        return run_transcribe(args, options)
     args.model = args.model or DEFAULT_CHOICE
     name, caps = model_capabilities(args.model)
     validate_options(name, caps, options)  # before loading anything slow

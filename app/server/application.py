@@ -57,14 +57,14 @@ def build_application(config: ServerConfig, served: list[dict[str, Any]]) -> Any
                 scaling = {"autoscaling_config": {"min_replicas": config.min_replicas,
                                                   "max_replicas": config.max_replicas,
                                                   "target_ongoing_requests": max(config.max_batch, 1)}}
-            deployment = serve.deployment(
+            deployment: Any = serve.deployment(
                 ModelWorker, name=_deployment_name(key),
                 ray_actor_options={"num_cpus": config.replica_cpus, "num_gpus": config.num_gpus},
                 max_ongoing_requests=max(4 * config.max_batch, 16), health_check_period_s=2.0,
                 graceful_shutdown_timeout_s=2.0, **scaling,
             )
             handles[key] = deployment.bind(key, config.device, config.max_batch, config.batch_wait_s)
-    ingress = serve.deployment(Ingress, name="ingress", num_replicas=1, ray_actor_options={"num_cpus": 0},
+    ingress: Any = serve.deployment(Ingress, name="ingress", num_replicas=1, ray_actor_options={"num_cpus": 0},
                                max_ongoing_requests=1000)
     return ingress.bind(config, served, handles)
 

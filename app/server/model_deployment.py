@@ -42,7 +42,8 @@ class ModelWorker:
         else:
             self.model = LOCAL.ar((spec, folder), device)
         self.device = str(self.model.device)
-        for handler in (self.generate, self.run_nar):
+        handlers: tuple[Any, ...] = (self.generate, self.run_nar)
+        for handler in handlers:
             handler.set_max_batch_size(max_batch)
             handler.set_batch_wait_timeout_s(batch_wait_s)
 
