@@ -228,3 +228,43 @@ def test_cli_transcribe_on_the_server_writes_the_local_words(server, files, tmp_
     project = load_project(out)
     assert list(project.transcript.words) == local_words(server.nar, files["short"]).words
     assert project.media_path == files["short"].resolve()
+
+
+def test_the_window_lists_the_server_models_asks_once_and_transcribes_exactly(server, files, qtbot,
+                                                                            tmp_path, monkeypatch) -> None:
+    from app.asr.remote_engine import load_address, save_address
+    from app.ui.dialogs.server_dialog import ServerDialog
+    from tests.ui_window_support import new_window, open_and_wait
+
+    monkeypatch.setenv("VERBATIM_CONFIG_DIR", str(tmp_path / "config"))
+    w = new_window(qtbot, tmp_path)
+    assert w.transcribe_panel.model_box.findData("server:nar") < 0  # no server set: local models only
+    dialog = ServerDialog(w)
+    qtbot.addWidget(dialog)
+    dialog.url_edit.setText(server.url)
+    dialog.token_edit.setText(TOKEN)
+    dialog.saved.connect(w.transcribe_panel.set_remote_choices)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.models is not None, timeout=30_000)
+    assert "Connected. The server offers:" in dialog.result_label.text()
+    dialog._on_buttons_accepted()
+    assert load_address() == ServerAddress(server.url, TOKEN)
+    row = w.transcribe_panel.model_box.findData("server:nar")
+    assert row >= 0 and w.transcribe_panel.model_box.itemText(row).endswith("(server)")
+
+    open_and_wait(qtbot, w, files["short"])
+    w.transcribe_panel.select(model="server:nar")
+    assert w.transcribe_panel.is_remote
+    asked: list[str] = []
+    w.upload_question = lambda text: asked.append(text) is None and False  # first: the person says no
+    w.acts["transcribe"].trigger()
+    assert len(asked) == 1 and server.url in asked[0] and not w.transcription.running
+    w.upload_question = lambda text: asked.append(text) is None  # then yes: the recording goes to the server
+    w.acts["transcribe"].trigger()
+    qtbot.waitUntil(lambda: not w.transcription.running, timeout=120_000)
+    assert w.transcription.last_error is None
+    assert list(w.project.transcript.words) == local_words(server.nar, files["short"]).words
+    w.acts["transcribe"].trigger()  # asked once per server
+    qtbot.waitUntil(lambda: not w.transcription.running, timeout=120_000)
+    assert len(asked) == 2
+    save_address(None)

@@ -58,6 +58,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
         "fit": _action(window, "&Fit Waveform", window.waveform.fit, "Ctrl+9"),
         "models": _action(window, "&Models...", window.models_dialog, None, None,
                           "Download, remove or locate the speech models"),
+        "server": _action(window, "Transcription &Server...", window.server_dialog, None, None,
+                          "Transcribe on a newsroom server: its URL and token"),
         "shortcuts": _action(window, "&Keyboard Shortcuts", window.shortcuts_dialog, "Ctrl+/"),
         "about": _action(window, "&About Verbatim", window.about, None),
     }
@@ -126,6 +128,8 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     tr.addSeparator()
     tr.addAction(acts["keywords"])
     tr.addAction(acts["models"])
+    settings = bar.addMenu("&Settings")
+    settings.addAction(acts["server"])
     help_ = bar.addMenu("&Help")
     help_.addAction(acts["shortcuts"])
     help_.addAction(acts["about"])
