@@ -30,11 +30,13 @@ from tests.server_support import TOKEN, RunningServer, recording, running_server
 
 pytestmark = pytest.mark.slow
 MAX_UPLOAD = 8_000_000
+MAX_DURATION_S = 210.0
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> RunningServer:
-    with running_server(tmp_path_factory.mktemp("server"), max_upload_bytes=MAX_UPLOAD) as running:
+    with running_server(tmp_path_factory.mktemp("server"), max_upload_bytes=MAX_UPLOAD,
+                        max_duration_s=MAX_DURATION_S) as running:
         yield running
 
 
@@ -172,6 +174,13 @@ def test_an_oversized_upload_gets_413_with_one_sentence(server, tmp_path) -> Non
     big = recording(tmp_path / "big.wav", MAX_UPLOAD / 32000 + 10)  # the client checks the limit before sending
     with pytest.raises(VerbatimError, match="is larger than the server's limit"):
         ServerClient(ServerAddress(server.url, server.token)).submit(big, "nar", TranscribeOptions())
+
+
+def test_a_recording_over_the_duration_limit_gets_422_with_one_sentence(server, tmp_path) -> None:
+    too_long = recording(tmp_path / "hearing.wav", MAX_DURATION_S + 30)
+    with pytest.raises(VerbatimError, match=r"\(422\): The recording is 4 minutes long; this server takes at most "
+                                            r"3\.5 minutes\.$"):
+        ServerClient(ServerAddress(server.url, server.token)).submit(too_long, "nar", TranscribeOptions())
 
 
 def test_cancel_stops_the_job_keeps_its_words_and_frees_the_replica(server, files) -> None:

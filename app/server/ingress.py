@@ -124,8 +124,8 @@ class Ingress:
         duration = await asyncio.to_thread(self._duration, path, folder)
         if duration > self.config.max_duration_s:
             self._drop(folder)
-            raise HTTPException(422, f"The recording is {duration / 60:.0f} minutes long; this server takes at most "
-                                f"{self.config.max_duration_s / 60:.0f} minutes.")
+            raise HTTPException(422, f"The recording is {_minutes(duration)} long; this server takes at most "
+                                f"{_minutes(self.config.max_duration_s)}.")
         job = Job(job_id, owner, model, options, folder, path, audio_total_s=duration)
         self.jobs.start(job)
         log.info("job %s: %s, %.1f s of audio", job_id, model, duration)
@@ -213,3 +213,9 @@ class Ingress:
         import shutil
 
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _minutes(seconds: float) -> str:
+    """210 -> "3.5 minutes", 240 -> "4 minutes"."""
+    text = f"{seconds / 60:.1f}".removesuffix(".0")
+    return f"{text} minute" + ("" if text == "1" else "s")
