@@ -181,6 +181,10 @@ def test_a_recording_over_the_duration_limit_gets_422_with_one_sentence(server, 
     with pytest.raises(VerbatimError, match=r"\(422\): The recording is 4 minutes long; this server takes at most "
                                             r"3\.5 minutes\.$"):
         ServerClient(ServerAddress(server.url, server.token)).submit(too_long, "nar", TranscribeOptions())
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("not a recording", encoding="utf-8")
+    with pytest.raises(VerbatimError, match=r"\(422\): .*notes"):
+        ServerClient(ServerAddress(server.url, server.token)).submit(not_audio, "nar", TranscribeOptions())
 
 
 def test_cancel_stops_the_job_keeps_its_words_and_frees_the_replica(server, files) -> None:

@@ -121,11 +121,11 @@ class Ingress:
         if size > limit:
             self._drop(folder)
             raise HTTPException(413, f"The upload is larger than this server's limit of {limit} bytes.")
-        duration = await asyncio.to_thread(self._duration, path, folder)
+        duration = await asyncio.to_thread(self._length, path, folder)
         if duration > self.config.max_duration_s:
             self._drop(folder)
-            raise HTTPException(422, f"The recording is {_minutes(duration)} long; this server takes at most "
-                                f"{_minutes(self.config.max_duration_s)}.")
+            raise HTTPException(422, f"The recording is {self._minutes(duration)} long; this server takes at most "
+                                f"{self._minutes(self.config.max_duration_s)}.")
         job = Job(job_id, owner, model, options, folder, path, audio_total_s=duration)
         self.jobs.start(job)
         log.info("job %s: %s, %.1f s of audio", job_id, model, duration)
@@ -197,15 +197,21 @@ class Ingress:
             raise HTTPException(422, str(exc)) from None
         return options, model
 
+
+    # ---- upload checks (methods: Serve ships this class to its replica, module helpers may not follow) -----
+
     @staticmethod
-    def _duration(path: Path, folder: Path) -> float:
+    def _length(path: Path, folder: Path) -> float:
+        """The recording's length in seconds (422 with one sentence when it is not a recording the app opens)."""
+        import shutil
+
         from app.audio.decode import probe
         from app.core.errors import VerbatimError
 
         try:
             return float(probe(path).duration_s)
         except VerbatimError as exc:
-            Ingress._drop(folder)
+            shutil.rmtree(folder, ignore_errors=True)
             raise HTTPException(422, str(exc)) from None
 
     @staticmethod
@@ -214,8 +220,8 @@ class Ingress:
 
         shutil.rmtree(folder, ignore_errors=True)
 
-
-def _minutes(seconds: float) -> str:
-    """210 -> "3.5 minutes", 240 -> "4 minutes"."""
-    text = f"{seconds / 60:.1f}".removesuffix(".0")
-    return f"{text} minute" + ("" if text == "1" else "s")
+    @staticmethod
+    def _minutes(seconds: float) -> str:
+        """210 -> "3.5 minutes", 240 -> "4 minutes"."""
+        text = f"{seconds / 60:.1f}".removesuffix(".0")
+        return f"{text} minute" + ("" if text == "1" else "s")

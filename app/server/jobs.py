@@ -84,6 +84,7 @@ class JobStore:
         return job_id, folder
 
     def start(self, job: Job) -> None:
+        self.expire()  # results nobody fetched go once their time is up, also when nobody asks for them
         with self._changed:
             self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job,), name=f"job-{job.id[:8]}", daemon=True).start()

@@ -40,7 +40,7 @@ class CapabilitiesFetch(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
 
     def start(self, address: ServerAddress) -> None:
         def work() -> None:
@@ -50,13 +50,13 @@ class CapabilitiesFetch(QObject):
             except VerbatimError as exc:
                 self.finished.emit(None, str(exc))
 
-        self.thread = threading.Thread(target=work, name="server-capabilities", daemon=True)
-        self.thread.start()
+        self.worker = threading.Thread(target=work, name="server-capabilities", daemon=True)
+        self.worker.start()
 
     def wait(self, timeout_s: float = 15.0) -> None:
         """Block until the request is over (tests, shutdown)."""
-        if self.thread is not None:
-            self.thread.join(timeout_s)
+        if self.worker is not None:
+            self.worker.join(timeout_s)
 
 
 def remote_choices(models: list[dict[str, Any]], url: str) -> list[Choice]:
