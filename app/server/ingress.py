@@ -121,7 +121,7 @@ class Ingress:
         if size > limit:
             self._drop(folder)
             raise HTTPException(413, f"The upload is larger than this server's limit of {limit} bytes.")
-        duration = await asyncio.to_thread(self._length, path, folder)
+        duration = await asyncio.to_thread(self._length, path, folder, Path(upload.filename or "upload").name)
         if duration > self.config.max_duration_s:
             self._drop(folder)
             raise HTTPException(422, f"The recording is {self._minutes(duration)} long; this server takes at most "
@@ -201,8 +201,9 @@ class Ingress:
     # ---- upload checks (methods: Serve ships this class to its replica, module helpers may not follow) -----
 
     @staticmethod
-    def _length(path: Path, folder: Path) -> float:
-        """The recording's length in seconds (422 with one sentence when it is not a recording the app opens)."""
+    def _length(path: Path, folder: Path, name: str) -> float:
+        """The recording's length in seconds (422 with one sentence, naming the client's file, when it is not a
+        recording the app opens; the server's paths are not shown)."""
         import shutil
 
         from app.audio.decode import probe
@@ -212,7 +213,7 @@ class Ingress:
             return float(probe(path).duration_s)
         except VerbatimError as exc:
             shutil.rmtree(folder, ignore_errors=True)
-            raise HTTPException(422, str(exc)) from None
+            raise HTTPException(422, str(exc).replace(str(path), name).replace(path.name, name)) from None
 
     @staticmethod
     def _drop(folder: Path) -> None:
