@@ -13,7 +13,6 @@ overhead. CPU only; on a shared machine the numbers move with the load, so compa
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading

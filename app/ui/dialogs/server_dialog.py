@@ -149,7 +149,7 @@ class ServerDialog(QDialog):
         super().done(result)
 
 
-def confirm_upload(parent: QWidget, settings: QSettings, url: str,
+def confirm_upload(parent: QWidget | None, settings: QSettings, url: str,
                    ask: Callable[[str], bool] | None = None) -> bool:
     """Before the first upload to `url`: say plainly that the audio goes there, and ask. Remembered per URL."""
     if settings.value(CONSENT_KEY, "") == url:
