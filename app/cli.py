@@ -11,17 +11,18 @@ import argparse
 import importlib
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from app import __version__
 from app.core.errors import VerbatimError
 
 EXPORT_FORMATS = ("srt", "vtt", "docx", "txt", "json", "csv")  # csv: --only highlights
-MODEL_CHOICES_HELP = "2b | plus | nar | interview | 4.0-1b | a local model folder"
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
+    from app.asr import catalog
+
     p = argparse.ArgumentParser(prog="verbatim", description="Transcribe and check interviews.")
     p.add_argument("--version", action="version", version=f"verbatim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -47,7 +48,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("transcribe", help="transcribe a recording into a project file")
     tr.add_argument("media", type=Path)
     tr.add_argument("-o", "--output", type=Path, required=True, help="the project file to write")
-    tr.add_argument("--model", default="interview", help=MODEL_CHOICES_HELP)
+    tr.add_argument("--model", help=f"{catalog.choices_help()} (default: {catalog.DEFAULT_CHOICE}; "
+                    "with --server: the server's key, may be left out when it serves one)")
     tr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
     tr.add_argument("--language", choices=("en", "fr", "de", "es", "pt", "ja"), default="en")
     tr.add_argument("--target", help="translation target language (en fr de es pt ja it zh)")
@@ -58,6 +60,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=int, default=8)
     tr.add_argument("--no-punctuation", action="store_true", help="2b: raw lowercase transcription")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_server_commands(sub, tr)
 
     models = sub.add_parser("models", help="list or download the speech models")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
@@ -68,7 +71,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     al = sub.add_parser("align", help="re-time a project's interpolated words against the audio")
     al.add_argument("project", type=Path)
     al.add_argument("--range", nargs=2, type=int, metavar=("START_MS", "END_MS"))
-    al.add_argument("--model", default="nar", help="a model with a CTC head: nar, 2b or a local folder")
+    al.add_argument("--model", default=catalog.ALIGNER_ORDER[0],
+                    help=f"a model with a CTC head: {', '.join(catalog.ALIGNER_ORDER)} or a local folder")
     al.add_argument("--device", choices=("cpu", "cuda", "mps"))
     al.add_argument("-o", "--output", type=Path, help="write here instead of updating the project")
     return p
@@ -82,6 +86,16 @@ def _add_quote_commands(sub: argparse._SubParsersAction, exp: argparse.ArgumentP
     add_export_options(exp)
 
 
+def _add_server_commands(sub: argparse._SubParsersAction, tr: argparse.ArgumentParser) -> None:
+    """The transcription server's commands (`serve`, `batch`) and `transcribe --server`."""
+    from app.commands import batch, serve
+
+    tr.add_argument("--server", help="transcribe on this Verbatim server (URL) instead of this machine")
+    tr.add_argument("--token", help="the server's token (default: $VERBATIM_SERVER_TOKEN)")
+    serve.add_arguments(sub.add_parser("serve", help="run a transcription server (Ray Serve) for other machines"))
+    batch.add_arguments(sub.add_parser("batch", help="transcribe many recordings on a server (resumable)"))
+
+
 def _gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="verbatim",
@@ -93,7 +107,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "quote", "clip")
+SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "quote", "clip", "serve", "batch")
 _HANDLERS = {
     "info": "app.commands.info",
     "import": "app.commands.transcripts",
@@ -103,7 +117,16 @@ _HANDLERS = {
     "align": "app.commands.align",
     "quote": "app.commands.quotes",
     "clip": "app.commands.quotes",
+    "serve": "app.commands.serve",
+    "batch": "app.commands.batch",
 }
+
+
+def _handler(args: argparse.Namespace) -> str:
+    """The module that runs a subcommand (`transcribe --server` runs on a server: app/commands/remote.py)."""
+    if args.command == "transcribe" and getattr(args, "server", None):
+        return "app.commands.remote"
+    return _HANDLERS[args.command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list and args_list[0] in SUBCOMMANDS:
             args = _subcommand_parser().parse_args(args_list)
-            module = importlib.import_module(_HANDLERS[args.command])
+            module = importlib.import_module(_handler(args))
             return int(module.run(args) or 0)
         if args_list and args_list[0] in ("-h", "--help"):
             _gui_parser().print_help()

@@ -23,7 +23,10 @@ RULES: dict[str, tuple[str, ...]] = {
     "app.asr": QT + ("app.workers", "app.ui", "app.commands", "app.cli"),
     "app.workers": ("app.ui", "app.commands", "app.cli"),
     "app.commands": QT + ("app.workers", "app.ui"),
+    "app.server": QT + ("app.workers", "app.ui", "app.commands", "app.cli"),
 }
+RAY = ("ray",)
+RAY_ALLOWED = ("app.server", "app.commands.serve")  # only the server and the command that starts it import Ray
 
 
 def module_name(path: Path, root: Path = APP) -> str:
@@ -73,6 +76,18 @@ def test_layers_hold_across_app() -> None:
     problems: list[str] = []
     for f in files:
         problems += violations(f.read_text(encoding="utf-8"), module_name(f), f.name == "__init__.py")
+    assert problems == [], "\n".join(problems)
+
+
+def test_only_the_server_imports_ray() -> None:
+    problems = []
+    for f in sorted(APP.rglob("*.py")):
+        module = module_name(f)
+        if any(module == a or module.startswith(a + ".") for a in RAY_ALLOWED):
+            continue
+        for line, name in imported_modules(f.read_text(encoding="utf-8"), module, f.name == "__init__.py"):
+            if name in RAY or name.startswith("ray."):
+                problems.append(f"{module}:{line} imports {name}")
     assert problems == [], "\n".join(problems)
 
 

@@ -59,7 +59,8 @@ def test_typed_corrections_are_realigned_as_one_undo_step(qtbot, tmp_path, nar_f
     doc, stack = w.project.transcript, w.undo_stack
     act = w.acts["realign"]
     assert act.shortcut().toString() == "Ctrl+Shift+A"
-    assert act in next(a.menu() for a in w.menuBar().actions() if a.text() == "&Transcribe").actions()
+    transcribe_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Transcribe")
+    assert act in transcribe_menu.actions()
     assert not act.isEnabled() and act.toolTip().startswith("No edited words to re-align")
     # three corrections, from the end backwards: a word added, a long insertion that cannot fit, a word changed
     _type_after(qtbot, w, 40, " said")

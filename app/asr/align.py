@@ -201,7 +201,7 @@ def load_ctc_aligner(model_name: str, device: str | None = None) -> tuple[_CtcMo
     """
     from app.asr.ctc_head import HEAD_FILE, has_ctc_head, load_granite_aligner
     from app.asr.loading import pick_device
-    from app.asr.nar.engine import load_tokenizer
+    from app.asr.nar.tokenizer import load_tokenizer
     from app.asr.registry import resolve_model
 
     spec, folder = resolve_model(model_name)

@@ -1,51 +1,31 @@
-"""Making an engine from what a user types: "2b", "plus", "nar", "interview", "4.0-1b" or a model folder."""
+"""Making an engine from what a user types: a catalog key ("interview", "2b", ...), a model folder or a server model.
+
+Everything about the choices themselves (which exist, what each needs and can do) is in `app.asr.catalog`.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
+from app.asr.catalog import choices_help, keys, resolve
 from app.asr.engine import Capabilities, Engine
 from app.core.errors import ModelError
 
-ENGINE_KEYS = ("interview", "2b", "plus", "nar", "4.0-1b")
+ENGINE_KEYS = keys()
+__all__ = ["ENGINE_KEYS", "choices_help", "create_engine", "model_capabilities"]
 
 
 def create_engine(model: str, device: str | None = None) -> Engine:
-    """A loaded engine for a model key or a local model folder (its config.json's model_type decides).
+    """A loaded engine for a catalog key, a local model folder (its config.json's model_type decides) or a
+    server model ("server:<key>", with the saved server settings).
 
-    "interview" loads both 4.1-2b and 4.1-2b-plus. Missing models raise ModelError with one sentence.
+    Every model a choice needs is checked before any loads: a missing one raises ModelError with one sentence.
     """
-    from app.asr.registry import resolve_model
-
-    name = os.fspath(model).strip()
-    if not name:
-        raise ModelError(f"No model given; use one of {', '.join(ENGINE_KEYS)} or a local model folder.")
-    if name.lower() == "interview":
-        from app.asr.ar_runner import ARRunner
-        from app.asr.interview_engine import InterviewEngine
-
-        resolve_model("2b")  # both must be there before loading either: one clear error first
-        resolve_model("plus")
-        return InterviewEngine(ARRunner.load("2b", device), ARRunner.load("plus", device))
-    spec, folder = resolve_model(name if not Path(name).expanduser().is_dir() else Path(name).expanduser())
-    assert folder is not None
-    if spec.family == "nar":
-        from app.asr.loading import pick_device
-        from app.asr.nar.engine import NarEngine
-
-        dev, _dtype = pick_device(device)
-        return NarEngine(folder, device=str(dev), revision=spec.revision or "")
-    from app.asr.ar_runner import ARRunner
-
-    runner = ARRunner.load(folder if spec.key == str(folder) else spec, device)
-    if spec.family == "plus":
-        from app.asr.plus_engine import PlusEngine
-
-        return PlusEngine(runner)
-    from app.asr.engines import GraniteTextEngine
-
-    return GraniteTextEngine(runner)
+    choice, models = resolve(str(model))
+    ready = []
+    for spec, folder in models:
+        if folder is None:  # resolve() with must_exist raises first; kept for a clear error if that changes
+            raise ModelError(f"{spec.display_name} is not downloaded.")
+        ready.append((spec, folder))
+    return choice.build(ready, device)
 
 
 def model_capabilities(model: str) -> tuple[str, Capabilities]:
@@ -53,16 +33,6 @@ def model_capabilities(model: str) -> tuple[str, Capabilities]:
 
     Lets a caller reject impossible options (a translation target the model lacks) before the slow load.
     """
-    from app.asr.registry import MODELS, resolve_model
-
-    name = os.fspath(model).strip()
-    if name.lower() == "interview":
-        text, plus = MODELS["2b"], MODELS["plus"]
-        caps = Capabilities(
-            languages=tuple(x for x in text.capabilities.languages if x in plus.capabilities.languages),
-            keywords=True, punctuation=True, timestamps=True, speakers=True,
-        )
-        return f"{text.display_name} + {plus.display_name}", caps
-    path = Path(name).expanduser()
-    spec, _folder = resolve_model(path if path.is_dir() else name, must_exist=False)
-    return spec.display_name, spec.capabilities
+    choice, models = resolve(str(model), must_exist=False)
+    name = " + ".join(spec.display_name for spec, _ in models) or choice.label
+    return name, choice.capabilities

@@ -24,7 +24,7 @@ from app.asr.engine import (
     audio_seconds,
     validate_options,
 )
-from app.asr.engines import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
+from app.asr.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
 from app.asr.longform import run_pieces
 from app.asr.merge import merge_passes, split_words
 from app.asr.plus_engine import PlusPasses

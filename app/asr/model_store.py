@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from app.asr.catalog import first_run_models
 from app.asr.engine import CancelToken
 from app.asr.registry import (
     DOWNLOAD_PATTERNS,
@@ -42,8 +43,8 @@ __all__ = [  # the hardware names are re-exported: the dialogs take everything a
     "Recommendation", "detect_hardware", "format_bytes", "memory_text", "offline_help", "recommend",
 ]
 
-# The three models a person chooses between on first start (4.0-1b stays available to the CLI).
-FIRST_RUN_MODELS = ("2b", "plus", "nar")
+# The models a person chooses between on first start: the catalog says which (4.0-1b stays for the CLI).
+FIRST_RUN_MODELS = first_run_models()
 
 CHUNK = 1 << 20
 _STAGING = ".verbatim-partial"

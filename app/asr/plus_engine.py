@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from app.asr.engine import CancelToken, EngineUpdate, Progress, TranscribeOptions, audio_seconds, validate_options
-from app.asr.engines import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
+from app.asr.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
 from app.asr.longform import run_pieces
 from app.asr.merge import merge_passes
 from app.asr.plus_output import TimedWord, parse_speakers, parse_timestamps, speaker_words

@@ -21,6 +21,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from app.asr.catalog import ALIGNER_ORDER
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
 
@@ -30,8 +31,7 @@ WINDOW_MS = 30_000  # a long run is aligned in windows of about this much audio
 WINDOW_SLACK_MS = 10_000  # audio past a window's estimated end, where its last words may really be
 Aligner = Callable[[np.ndarray, list[str], int], list[Word]]
 """align(audio, texts, offset_ms) -> one ALIGNED word per text, with absolute times; ModelError when it cannot."""
-
-FALLBACK_MODELS = ("nar", "2b")  # tried in this order after the preferred model
+FALLBACK_MODELS = ALIGNER_ORDER  # tried in this order after the preferred model
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,16 +211,9 @@ def load_aligner(model: str, device: str | None = None, language: str = "en") ->
 
 def _aligning_key(preferred: str | None) -> str | None:
     """The registry key (or folder) to align with for a model choice, or None when it cannot align."""
-    from app.asr.registry import MODELS
+    from app.asr.catalog import aligner_for
 
-    if not preferred:
-        return None
-    if preferred == "interview":  # its text model is 4.1-2b, which ships the CTC head
-        return "2b"
-    spec = MODELS.get(preferred)
-    if spec is not None:
-        return preferred if spec.capabilities.alignment else None
-    return preferred if Path(preferred).expanduser().is_dir() else None
+    return aligner_for(preferred)
 
 
 class AlignerFactory:

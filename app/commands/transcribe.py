@@ -11,14 +11,13 @@ back); the command then says that the project is partial and exits with 130.
 
 from __future__ import annotations
 
-import os
-
 import argparse
+import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from app.core.errors import ProjectError, VerbatimError
 
@@ -118,6 +117,7 @@ def _with_paragraphs(words: list, samples) -> list:
 
 def run(args: argparse.Namespace) -> int:
     """Transcribe `args.media` into the project `args.output`; 130 when cancelled (partial project written)."""
+    from app.asr.catalog import DEFAULT_CHOICE
     from app.asr.engine import CancelToken, TranscribeOptions, validate_options
     from app.asr.factory import create_engine, model_capabilities
     from app.audio.cache import load_audio
@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         punctuation=not args.no_punctuation,
         batch_size=args.batch_size,
     )
+    args.model = args.model or DEFAULT_CHOICE
     name, caps = model_capabilities(args.model)
     validate_options(name, caps, options)  # before loading anything slow
 

@@ -6,7 +6,8 @@ shortcuts dialog and the tests all use the same objects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 
-def _action(window: "MainWindow", text: str, slot: Callable[[], object] | None, keys: object = None,
+def _action(window: MainWindow, text: str, slot: Callable[[], object] | None, keys: object = None,
             icon: QStyle.StandardPixmap | None = None, tip: str = "") -> QAction:
     a = QAction(text, window)
     if keys is not None:
@@ -31,7 +32,7 @@ def _action(window: "MainWindow", text: str, slot: Callable[[], object] | None, 
     return a
 
 
-def build_actions(window: "MainWindow") -> dict[str, QAction]:
+def build_actions(window: MainWindow) -> dict[str, QAction]:
     """Every action of the window, by name."""
     sp = QStyle.StandardPixmap
     K = QKeySequence.StandardKey
@@ -60,6 +61,8 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
                           "Download, remove or locate the speech models"),
         "paragraphs": _action(window, "&Paragraph Breaks...", lambda: _paragraphs(window), None, None,
                               "The pauses that start a new paragraph in transcripts"),
+        "server": _action(window, "Transcription &Server...", window.server_dialog, None, None,
+                          "Transcribe on a newsroom server: its URL and token"),
         "shortcuts": _action(window, "&Keyboard Shortcuts", window.shortcuts_dialog, "Ctrl+/"),
         "about": _action(window, "&About Verbatim", window.about, None),
     }
@@ -90,7 +93,7 @@ def build_actions(window: "MainWindow") -> dict[str, QAction]:
     return acts
 
 
-def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
+def build_menus(window: MainWindow, acts: dict[str, QAction]) -> QMenu:
     """Fill the menu bar; returns the Open Recent menu (rebuilt when the list changes)."""
     bar = window.menuBar()
     file = bar.addMenu("&File")
@@ -133,19 +136,21 @@ def build_menus(window: "MainWindow", acts: dict[str, QAction]) -> QMenu:
     tr.addAction(acts["keywords"])
     tr.addAction(acts["paragraphs"])
     tr.addAction(acts["models"])
+    settings = bar.addMenu("&Settings")
+    settings.addAction(acts["server"])
     help_ = bar.addMenu("&Help")
     help_.addAction(acts["shortcuts"])
     help_.addAction(acts["about"])
     return recent
 
 
-def _paragraphs(window: "MainWindow") -> None:
+def _paragraphs(window: MainWindow) -> None:
     from app.ui import window_dialogs
 
     window_dialogs.paragraphs(window)
 
 
-def fill_recent_menu(menu: QMenu, window: "MainWindow") -> None:
+def fill_recent_menu(menu: QMenu, window: MainWindow) -> None:
     """Rebuild File > Open Recent from the settings."""
     menu.clear()
     files = window.files.recent_files()

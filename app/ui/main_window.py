@@ -7,6 +7,7 @@ speakers panel) all follow one `Transcript` and push every change through one un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,6 @@ from app.ui.transcription_controller import TranscriptionController
 from app.ui.waveform_view import WaveformView
 from app.workers.media_loader import MediaLoader
 from app.workers.transcription_worker import EngineFactory
-
-
 
 AUDIO_LABEL_STYLE = "color: #b3261e;"
 AUDIO_LABEL_FLASH = "color: white; background: #b3261e; border-radius: 3px;"
@@ -66,6 +65,7 @@ class MainWindow(QMainWindow):
         self.transcribe_panel = TranscribePanel(self.settings)
         # models are checked (and marked in the model list) for the engines that load them from this computer
         self.model_flow = ModelFlow(self, model_store, enabled=model_store is not None or engine_factory is None)
+        self._load_server_models()
         self._build_layout()
         self.acts = build_actions(self)
         self._recent_menu = build_menus(self, self.acts)
@@ -292,6 +292,8 @@ class MainWindow(QMainWindow):
 
         self.transcription.paragraph_rules = paragraph_rules(self.settings)
         options = self.transcribe_panel.options(tuple(doc.keywords))
+        if self.transcribe_panel.is_remote and not self._confirm_upload():
+            return
         self.transcription.on_settings = lambda s: self._update_model_label()
         self.transcription.start(self.audio.samples, self.transcribe_panel.model_key, options, self.undo_stack)
 
@@ -333,6 +335,41 @@ class MainWindow(QMainWindow):
     def shortcuts_dialog(self) -> None:
         window_dialogs.shortcuts(self)
 
+    # -- the transcription server (app/ui/dialogs/server_dialog.py) -------------------------------------
+
+    def server_dialog(self) -> None:
+        """Settings > Transcription server: URL, token, test; the server's models join the model list."""
+        from app.ui.dialogs.server_dialog import ServerDialog
+
+        dialog = ServerDialog(self)
+        dialog.saved.connect(self.transcribe_panel.set_remote_choices)
+        dialog.exec()
+
+    def _load_server_models(self) -> None:
+        """Ask the saved server (if any) for its models, off the GUI thread."""
+        from app.asr.remote_engine import load_address
+        from app.ui.dialogs.server_dialog import CapabilitiesFetch, remote_choices
+
+        address = load_address()
+        self.upload_question: Callable[[str], bool] | None = None  # None: a message box asks (tests answer here)
+        self.server_models = CapabilitiesFetch(self)
+        if address is not None:
+            self.server_models.finished.connect(
+                lambda models, _error: self.transcribe_panel.set_remote_choices(
+                    remote_choices(models, address.url) if models else []))
+            self.server_models.start(address)
+
+    def _confirm_upload(self, ask: Callable[[str], bool] | None = None) -> bool:
+        """Whether the person agrees that this recording goes to the saved server (asked once per server)."""
+        from app.asr.remote_engine import load_address
+        from app.ui.dialogs.server_dialog import confirm_upload
+
+        address = load_address()
+        if address is None:
+            self.show_message("No transcription server is set; set one in Settings > Transcription Server.")
+            return False
+        return confirm_upload(self, self.settings, address.url, ask or self.upload_question)
+
     def about(self) -> None:
         window_dialogs.about(self)
 
@@ -349,7 +386,7 @@ class MainWindow(QMainWindow):
         if sizes:
             self.splitter.restoreState(sizes)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():  # "Cancel" keeps the window, and any transcription, going
             event.ignore()
             return

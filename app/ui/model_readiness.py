@@ -10,24 +10,23 @@ catalog of choices built elsewhere can be handed in as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from app.asr import catalog
 from app.asr.model_store import ModelStatus, ModelStore, format_bytes
 from app.asr.registry import MODELS
-
-# What each choice needs on disk; a choice missing here needs the model of its own key.
-REQUIRED_MODELS: Mapping[str, tuple[str, ...]] = {"interview": ("2b", "plus")}
 
 MODEL_NAMES = {"2b": "Granite Speech 4.1 2B", "plus": "Granite Speech 4.1 2B Plus",
                "nar": "Granite Speech 4.1 2B NAR", "4.0-1b": "Granite Speech 4.0 1B"}
 
 
 def required_models(choice: str) -> tuple[str, ...]:
-    """The model keys a choice needs (unknown choices, e.g. a remote server, need none here)."""
-    if choice in REQUIRED_MODELS:
-        return REQUIRED_MODELS[choice]
-    return (choice,) if choice in MODELS else ()
+    """The model keys a choice needs on this computer, from the catalog (a server's choices need none here)."""
+    found = catalog.find(choice)
+    if found is None or found.remote:
+        return ()
+    return found.models
 
 
 def model_name(key: str) -> str:

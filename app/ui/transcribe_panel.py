@@ -2,26 +2,23 @@
 
 Choices a model cannot make are not hidden but greyed out, with a tooltip saying why ("Granite Speech
 4.1 2B Plus does not translate"), so a person learns what each model is for. The capabilities come from
-the model registry; the interview pipeline (2b text + plus timings and speakers) can do what both can.
+the catalog of transcription choices (`app.asr.catalog`); the models of a transcription server are
+added with `set_remote_choices` and marked as remote.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QStandardItemModel
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStyle, QStyleOptionComboBox, QStylePainter,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyle, QStyleOptionComboBox, QStylePainter, QWidget
 
+from app.asr import catalog
+from app.asr.catalog import Choice
 from app.asr.engine import Capabilities, TranscribeOptions
 
-MODEL_CHOICES = (
-    ("interview", "Interview (2B + Plus)", "Punctuated text from 4.1-2b with word timings and speakers from 4.1-2b-plus"),
-    ("2b", "Granite 4.1 2B", "Punctuated transcription and translation"),
-    ("plus", "Granite 4.1 2B Plus", "Word timestamps and speaker labels"),
-    ("nar", "Granite 4.1 2B NAR", "Fast non-autoregressive transcription"),
-)
 LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"), ("ja", "Japanese"))
 TARGETS = LANGUAGES + (("it", "Italian"), ("zh", "Chinese"))
 _NAMES = dict(TARGETS)
@@ -29,23 +26,9 @@ _BASE_ROLE = Qt.ItemDataRole.UserRole + 1  # a choice's name without its install
 
 
 def model_capabilities(key: str) -> Capabilities | None:
-    """What the model (or the interview pipeline) can do; None when the registry does not know it."""
-    try:
-        from app.asr.registry import MODELS
-    except ImportError:  # pragma: no cover - the registry ships with the app
-        return None
-    if key == "interview":
-        text, timed = MODELS.get("2b"), MODELS.get("plus")
-        if text is None or timed is None:
-            return None
-        a, b = text.capabilities, timed.capabilities
-        return Capabilities(
-            languages=tuple(x for x in a.languages if x in b.languages),
-            keywords=a.keywords and b.keywords, punctuation=a.punctuation,
-            timestamps=b.timestamps, speakers=b.speakers, alignment=a.alignment,
-        )
-    spec = MODELS.get(key)
-    return spec.capabilities if spec is not None else None
+    """What a catalog choice can do; None when the catalog does not know the key."""
+    choice = catalog.find(key)
+    return choice.capabilities if choice is not None else None
 
 
 def _set_item(combo: QComboBox, row: int, enabled: bool, why: str) -> None:
@@ -70,7 +53,7 @@ class ModelComboBox(QComboBox):
     """The model list: the open list says "— not installed" in words; the closed box shows the choice's
     name and its state's mark only, so the name is never cut off."""
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QStylePainter(self)
         option = QStyleOptionComboBox()
         self.initStyleOption(option)
@@ -110,9 +93,9 @@ class TranscribePanel(QWidget):
         super().__init__(parent)
         self._settings = settings
         self.model_box = ModelComboBox()
-        for key, label, tip in MODEL_CHOICES:
-            self.model_box.addItem(label, key)
-            self.model_box.setItemData(self.model_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self._remote: dict[str, Choice] = {}
+        for choice in catalog.panel_choices():
+            self._add_choice(choice)
         self.language_box = QComboBox()
         for code, name in LANGUAGES:
             self.language_box.addItem(name, code)
@@ -153,7 +136,37 @@ class TranscribePanel(QWidget):
 
     @property
     def capabilities(self) -> Capabilities | None:
-        return model_capabilities(self.model_key)
+        remote = self._remote.get(self.model_key)
+        return remote.capabilities if remote is not None else model_capabilities(self.model_key)
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the chosen model runs on a transcription server (the audio is sent there)."""
+        return self.model_key in self._remote
+
+    def set_remote_choices(self, choices: list[Choice]) -> None:
+        """Replace the server models in the list (after the local ones), keeping the current pick if it stays."""
+        current = self.model_key
+        self.model_box.blockSignals(True)
+        try:
+            for key in self._remote:
+                row = self.model_box.findData(key)
+                if row >= 0:
+                    self.model_box.removeItem(row)
+            self._remote = {c.key: c for c in choices}
+            for choice in choices:
+                self._add_choice(choice)
+            row = self.model_box.findData(current)
+            self.model_box.setCurrentIndex(row if row >= 0 else self.model_box.findData(catalog.DEFAULT_CHOICE))
+        finally:
+            self.model_box.blockSignals(False)
+        self._update_enabled()
+
+    def _add_choice(self, choice: Choice) -> None:
+        self.model_box.addItem(choice.label, choice.key)
+        tip = choice.description + (" (runs on the transcription server: the audio is sent there)"
+                                    if choice.remote else "")
+        self.model_box.setItemData(self.model_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
 
     def options(self, keywords: tuple[str, ...] = ()) -> TranscribeOptions:
         """The options to transcribe with; keywords are dropped when the model cannot take them."""
@@ -270,7 +283,7 @@ class TranscribePanel(QWidget):
     def _restore(self) -> None:
         s = self._settings
         self.select(
-            model=str(s.value("transcribe/model", "interview")),
+            model=str(s.value("transcribe/model", catalog.DEFAULT_CHOICE)),
             language=str(s.value("transcribe/language", "en")),
             task=str(s.value("transcribe/task", "transcribe")),
             target=str(s.value("transcribe/target", "fr")),

@@ -25,6 +25,7 @@ from app.asr.engine import (
     validate_options,
 )
 from app.asr.nar.model import NarModel, NarResult, load_nar
+from app.asr.nar.tokenizer import load_tokenizer
 from app.core.document import TranscriptionSettings, Word
 from app.core.errors import ModelError
 from app.core.timing import spread_words
@@ -36,22 +37,6 @@ NAME = "granite-speech-4.1-2b-nar"
 CAPABILITIES = Capabilities(languages=("en", "fr", "de", "es", "pt"), alignment=True)
 MAX_PIECE_S = 30.0
 _WORD_START = ("Ġ", "▁", " ")
-
-
-def load_tokenizer(folder: Path) -> Any:
-    """The tokenizer saved in a model folder; ModelError when the folder has none."""
-    if not any((folder / n).is_file() for n in ("tokenizer.json", "vocab.json", "tokenizer.model")):
-        raise ModelError(
-            f"The NAR model folder {folder} has no tokenizer (tokenizer.json) to turn its output into words."
-        )
-    from transformers import AutoTokenizer, PreTrainedTokenizerFast
-
-    try:
-        if (folder / "tokenizer.json").is_file():  # no need to read the (non-transformers) model config
-            return PreTrainedTokenizerFast.from_pretrained(str(folder))
-        return AutoTokenizer.from_pretrained(str(folder))
-    except Exception as exc:  # a broken tokenizer file is the user's folder, not our bug
-        raise ModelError(f"The tokenizer in {folder} cannot be loaded ({type(exc).__name__}).") from None
 
 
 def group_words(tokenizer: Any, ids: Sequence[int]) -> list[tuple[str, list[int]]]:

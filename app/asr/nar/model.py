@@ -220,4 +220,4 @@ def load_nar(path: str | Path, device: str | torch.device = "cpu", dtype: torch.
     """
     from app.asr.nar.weights import load_weights
 
-    return load_weights(Path(path), torch.device(device), dtype, attention)
+    return load_weights(Path(path), torch.device(device), dtype, attention, NarModel)  # type: ignore[no-any-return]

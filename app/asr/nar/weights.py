@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from safetensors import safe_open
 
-from app.asr.nar.config import is_hub_layout, load_config
+from app.asr.nar.config import NarConfig, is_hub_layout, load_config
 from app.core.errors import ModelError
-
-if TYPE_CHECKING:
-    from app.asr.nar.model import NarModel
 
 HUB_RULES: tuple[tuple[str, str], ...] = (
     (r"^language_model\.model", "model.language_model"),
@@ -102,15 +100,15 @@ def index_checkpoint(folder: Path, hub: bool) -> dict[str, tuple[Path, str]]:
     return index
 
 
-def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, attention: str) -> NarModel:
-    """Build a NarModel from `folder` with its weights (strictly: nothing missing, nothing unknown).
+def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, attention: str,
+                 model_class: Callable[[NarConfig], Any]) -> Any:
+    """Build `model_class(config)` (a NarModel, passed in so that this module need not import the model's
+    module, which imports this one) from `folder` with its weights (strictly: nothing missing, nothing unknown).
 
     The modules are built on the meta device and each tensor is read and placed on `device` in `dtype`
     one at a time, so the peak is the model in its target dtype plus one tensor (never a float32 copy
     of the whole model). Running out of device memory gives one ModelError sentence.
     """
-    from app.asr.nar.model import NarModel
-
     if not folder.is_dir():
         raise ModelError(f"The NAR model folder {folder} does not exist.")
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8")) if (folder / "config.json").exists() else {}
@@ -118,7 +116,7 @@ def load_weights(folder: Path, device: torch.device, dtype: torch.dtype | None, 
     index = index_checkpoint(folder, is_hub_layout(raw))
     lm_head = index.pop("lm_head.weight", None)
     with torch.device("meta"):
-        model = NarModel(cfg)
+        model = model_class(cfg)
     expected = model.state_dict()
     optional = {k for k in expected if k.startswith("projector.") and _OPTIONAL_NORM.search(k)}
     missing = [k for k in expected if k not in index and k not in optional]

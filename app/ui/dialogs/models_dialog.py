@@ -9,17 +9,30 @@ and is shared with the first-run dialog.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QMessageBox, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.asr.catalog import needed_models
 from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
-from app.asr.registry import MODELS
 from app.core.errors import VerbatimError
 from app.ui.dialogs.first_run_dialog import gui_offline_help, short_path, title
 from app.workers.download_worker import ModelDownload
@@ -109,7 +122,7 @@ class DownloadPanel(QWidget):
         self.running_changed.emit(running)
 
 
-def show_models_dialog(parent: QWidget | None, store: ModelStore | None = None) -> "ModelsDialog":
+def show_models_dialog(parent: QWidget | None, store: ModelStore | None = None) -> ModelsDialog:
     """Open the Models dialog window-modal without blocking (the main window's menu action calls this)."""
     dialog = ModelsDialog(store or ModelStore(), parent=parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -187,7 +200,8 @@ class ModelsDialog(QDialog):
         """Re-read what is on disk and redraw the rows, the total and the buttons."""
         current = self.selected_key
         self.tree.clear()
-        for key, spec in MODELS.items():
+        for spec in needed_models():
+            key = spec.key
             status = self.store.status(key)
             self.statuses[key] = status
             state = STATE_TEXT[status.state]
@@ -293,10 +307,10 @@ class ModelsDialog(QDialog):
         answer = QMessageBox.question(self, "Speech models", question)
         return answer == QMessageBox.StandardButton.Yes
 
-    def done(self, result: int) -> None:  # noqa: D102 (closing stops a download first)
+    def done(self, result: int) -> None:
         self.panel.shutdown()
         super().done(result)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.panel.shutdown()
         super().closeEvent(event)
