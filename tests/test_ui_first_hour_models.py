@@ -71,8 +71,8 @@ def test_transcribe_opens_the_guide_and_its_choice_becomes_the_transcription_cho
     assert isinstance(guide, FirstRunDialog) and guide.isVisible() and not w.transcription.running
     guide.use_local_folder(granite)  # the person picks a model folder: 4.1 2B is ready
     assert w.transcribe_panel.model_key == "2b"
-    assert w.transcribe_panel.model_box.currentText() == "Granite 4.1 2B"  # installed: no "not installed"
-    assert w.statusBar().currentMessage() == "Transcription will use Granite 4.1 2B."
+    assert w.transcribe_panel.model_box.currentText() == "Granite Speech 4.1 2B"  # installed: no "not installed"
+    assert w.statusBar().currentMessage() == "Transcription will use Granite Speech 4.1 2B."
     guide.download_button.click()  # "Start using Verbatim"
     w.acts["transcribe"].trigger()  # now it runs, with the chosen model
     assert w.transcription.running
@@ -85,9 +85,9 @@ def test_the_model_list_marks_installed_partly_and_missing_with_sizes(qtbot, tmp
     w = new_window(qtbot, tmp_path, model_store=store)
     box = w.transcribe_panel.model_box
     texts = {box.itemData(i): box.itemText(i) for i in range(box.count())}
-    assert texts["2b"] == "Granite 4.1 2B"
+    assert texts["2b"] == "Granite Speech 4.1 2B"
     assert texts["interview"] == "Interview (2B + Plus) \u2014 partly installed"
-    assert texts["nar"] == "Granite 4.1 2B NAR \u2014 not installed"
+    assert texts["nar"] == "Granite Speech 4.1 2B NAR \u2014 not installed"
     tip = box.itemData(box.findData("interview"), 3)  # ToolTipRole
     assert "Granite Speech 4.1 2B: installed" in tip and "Granite Speech 4.1 2B Plus: not installed (~4.8 GB)" in tip
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from app.core.document import Transcript, Word
+if TYPE_CHECKING:  # annotations only: the document imports this module for its highlight set
+    from app.core.document import Transcript, Word
 
 
 @dataclass(frozen=True, slots=True)

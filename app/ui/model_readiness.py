@@ -17,9 +17,6 @@ from app.asr import catalog
 from app.asr.model_store import ModelStatus, ModelStore, format_bytes
 from app.asr.registry import MODELS
 
-MODEL_NAMES = {"2b": "Granite Speech 4.1 2B", "plus": "Granite Speech 4.1 2B Plus",
-               "nar": "Granite Speech 4.1 2B NAR", "4.0-1b": "Granite Speech 4.0 1B"}
-
 
 def required_models(choice: str) -> tuple[str, ...]:
     """The model keys a choice needs on this computer, from the catalog (a server's choices need none here)."""
@@ -30,9 +27,12 @@ def required_models(choice: str) -> tuple[str, ...]:
 
 
 def model_name(key: str) -> str:
-    """The name people see for a model key."""
+    """The name people see for a model key (the catalog's label, else the registry's name)."""
+    choice = catalog.find(key)
+    if choice is not None and not choice.remote:
+        return choice.label
     spec = MODELS.get(key)
-    return MODEL_NAMES.get(key, spec.display_name if spec is not None else key)
+    return spec.display_name if spec is not None else key
 
 
 def size_text(status: ModelStatus) -> str:

@@ -241,7 +241,7 @@ class TranscribePanel(QWidget):
                 _set_item(self.language_box, row, ok, f"{name} does not transcribe {lang}.")
             _ensure_enabled(self.language_box)
             can_translate = caps is None or caps.translation_to_english or bool(caps.translation_targets)
-            _set_item(self.task_box, 1, can_translate, f"{name} does not translate; choose Granite 4.1 2B.")
+            _set_item(self.task_box, 1, can_translate, f"{name} does not translate; choose Granite Speech 4.1 2B.")
             _ensure_enabled(self.task_box)
             spoken = str(self.language_box.currentData())
             for row, (code, lang) in enumerate(TARGETS):
