@@ -17,8 +17,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from app.asr.vad import SpeechMask
 
 SAMPLE_RATE = 16_000
 FRAME = 160  # 10 ms frames
@@ -134,19 +138,20 @@ def plan_pieces_with_cores(
     min_pause_s: float = 0.15,
     pad_s: float = 0.2,
     detector: str = "auto",
-    voiced: np.ndarray | None = None,
+    mask: SpeechMask | None = None,
 ) -> list[tuple[Piece, Piece]]:
     """Like `plan_pieces`, each piece with its core: the piece without the context borrowed from before.
 
-    `voiced` (one bool per 10 ms frame) replaces the detector when given.
+    `mask` (from `app.asr.vad.speech_mask`) replaces the detector when given.
     """
     if max_piece_s <= 0:
         raise ValueError("max_piece_s must be positive")
     n = len(audio)
-    if voiced is None:
-        from app.asr.vad import voiced_frames as detect
+    if mask is None:
+        from app.asr.vad import speech_mask
 
-        voiced = detect(audio, detector)
+        mask = speech_mask(audio, detector)
+    voiced = mask.voiced
     if n == 0 or not voiced.any():
         return []
     fps = SAMPLE_RATE / FRAME
@@ -161,7 +166,8 @@ def plan_pieces_with_cores(
 
     pauses = _runs(voiced, False)
     speech = _runs(voiced, True)
-    cores = _plan_frames(speech, pauses, voiced.size, core_max, min_len, overlap, pad, int(min_pause_s * fps))
+    cores = _plan_frames(speech, pauses, voiced.size, core_max, min_len, overlap, pad, int(min_pause_s * fps),
+                         (mask.cost, mask.tolerance))
     pieces = _add_context(cores, pauses, context, full) if context > 0 else cores
     out = []
     for (a, b), (ca, cb) in zip(pieces, cores):
@@ -199,8 +205,13 @@ def _plan_frames(
     overlap: int,
     pad: int,
     min_pause: int,
+    cost: tuple[np.ndarray, float] | None = None,
 ) -> list[tuple[int, int]]:
-    """The greedy walk over frames; see `plan_pieces`."""
+    """The greedy walk over frames; see `plan_pieces`.
+
+    Where the window holds no real pause, the cut goes to the lowest `cost` (the least speech-like
+    frame, within the cost's tolerance the latest one) and is overlapped; without a cost, to the limit.
+    """
     last_speech = speech[-1][1]
     pause_ends = [b for _a, b in pauses]
     speech_ends = [b for _a, b in speech]
@@ -212,7 +223,12 @@ def _plan_frames(
             pieces.append((cursor, min(last_speech + pad, total, limit)))
             break
         cut = _best_pause(pauses, pause_ends, cursor, limit, min_len, min_pause)
-        if cut is None:  # last resort: a hard cut, overlapped
+        if cost is not None and (cut is None or not cut[2]):  # no real pause: the quietest point, overlapped
+            end = _valley(cost[0], cost[1], cursor + max(min_len, overlap + 1), limit)
+            pieces.append((cursor, end))
+            # the next piece starts at least `overlap` earlier, at the quietest point of the half second before
+            cursor = _valley(cost[0], cost[1], max(end - overlap - 50, cursor + 1), end - overlap)
+        elif cut is None:  # last resort: a hard cut, overlapped
             pieces.append((cursor, limit))
             cursor = limit - overlap
         elif not cut[2]:  # only a short gap: it may be inside a word, so overlap too
@@ -231,6 +247,16 @@ def _plan_frames(
             break
         cursor = max(cursor, nxt - pad)
     return pieces
+
+
+def _valley(cost: np.ndarray, tolerance: float, lo: int, hi: int, latest: bool = True) -> int:
+    """The latest (or earliest) frame in (lo, hi] whose cost is within `tolerance` of the lowest there
+    (hi if the range is empty)."""
+    window = cost[lo + 1 : hi + 1]
+    if window.size == 0:
+        return hi
+    good = np.flatnonzero(window <= window.min() + tolerance)
+    return lo + 1 + int(good[-1] if latest else good[0])
 
 
 def _best_pause(
