@@ -99,7 +99,7 @@ def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
         return []
     m = (mask == value).astype(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], m, [0]))))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def plan_pieces(
@@ -170,7 +170,7 @@ def plan_pieces_with_cores(
                          (mask.cost, mask.tolerance))
     pieces = _add_context(cores, pauses, context, full) if context > 0 else cores
     out = []
-    for (a, b), (ca, cb) in zip(pieces, cores):
+    for (a, b), (ca, cb) in zip(pieces, cores, strict=True):
         end = min(b * FRAME, n)
         if end > a * FRAME:
             out.append((Piece(a * FRAME, end), Piece(ca * FRAME, min(cb * FRAME, n))))
@@ -303,7 +303,7 @@ def _add_context(
     reach = 51  # look for a pause within half a second
     pause_ends = [b for _a, b in pauses]
     out = cores[:1]
-    for (p_start, p_end), (start, end) in zip(cores, cores[1:]):
+    for (p_start, p_end), (start, end) in zip(cores, cores[1:], strict=False):
         lowest = max(p_start, end - max_len)
         want = max(lowest, min(start, p_end) - context)
         best = want
