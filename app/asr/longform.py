@@ -16,7 +16,8 @@ rest of the run; failing with a single piece is an error the user can act on.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterator, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
 

@@ -12,7 +12,7 @@ back to the transcript from before it; redo then lays down every word of the run
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.core.document import Speaker, Transcript, TranscriptionSettings, Word
 from app.core.history import Command

@@ -13,7 +13,8 @@ speed measured so far (audio seconds per second), never past 95 % of the batch b
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -21,7 +22,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QP
 
 from app.core.document import Speaker, TranscriptionSettings, Word
 from app.ui.timefmt import format_ms
-from app.workers.transcription_worker import EngineFactory, TranscriptionRequest, TranscriptionThread
+from app.workers.transcription_worker import (
+    EngineFactory,
+    TranscriptionRequest,
+    TranscriptionThread,
+    TranscriptionWorker,
+)
 
 
 class ProgressWidget(QWidget):
@@ -100,7 +106,7 @@ class TranscriptionController(QObject):
     def _ensure_thread(self) -> TranscriptionThread:
         if self._thread is None:
             self._thread = TranscriptionThread(self._factory, self)
-            w = self._thread.worker
+            w = cast(TranscriptionWorker, self._thread.worker)
             w.status.connect(self._on_worker_status, Qt.ConnectionType.QueuedConnection)
             w.run_started.connect(self._on_worker_run_started, Qt.ConnectionType.QueuedConnection)
             w.progress.connect(self._on_worker_progress, Qt.ConnectionType.QueuedConnection)
@@ -178,7 +184,7 @@ class TranscriptionController(QObject):
             speed = self._done_s / max(self._last_update - self._started, 1e-6)
         if speed is None or self._running_s <= 0:
             return self._done_s
-        elapsed = (time.monotonic() if now is None else now) - self._last_update
+        elapsed = max((time.monotonic() if now is None else now) - self._last_update, 0.0)
         return self._done_s + min(elapsed * speed, 0.95 * self._running_s)
 
     def _on_timer_timeout(self) -> None:

@@ -12,8 +12,8 @@ produced stays valid.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
