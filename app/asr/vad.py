@@ -40,6 +40,7 @@ LEAD_WINDOWS = 31  # 1 s of the audio before a stream settles its state
 MAX_STREAMS = 512  # streams per batch (bounds memory: 512 x 512 floats per call)
 ON, OFF = 0.5, 0.35
 MAX_ON = 0.85  # the fitted threshold never goes above this (speech under heavy noise stays detected)
+MIN_SHARE = 0.25  # Silero must find at least this share of the energy detector's voiced frames
 DETECTOR_ENV = "VERBATIM_VAD"  # "energy" forces the energy detector (for comparisons)
 
 log = logging.getLogger(__name__)
@@ -211,16 +212,19 @@ def detector_name(requested: str = "auto") -> str:
 def speech_mask(audio: np.ndarray, detector: str = "auto") -> SpeechMask:
     """Speech or pause per 10 ms frame, with Silero where it loads ("auto" or "silero"), else by energy.
 
-    A recording in which Silero hears no speech at all (a test tone, an instrument) falls back to the
-    energy detector too: the model may still hear words there, and nothing should be skipped unheard.
+    A recording in which Silero hears speech in less than a quarter of what the energy detector finds
+    (tones, synthetic signals, music with a few words) falls back to the energy detector too: the model
+    may still hear words there, and nothing should be skipped unheard. Noise never trips this: under
+    babble Silero finds more speech than energy, not less.
     """
     if detector not in ("auto", "silero", "energy"):
         raise ValueError(f"unknown detector {detector!r}: use auto, silero or energy")
+    energy = energy_mask(audio)
     if detector_name(detector) == "silero":
         mask = silero_mask(audio)
-        if mask is not None and mask.voiced.any():
+        if mask is not None and mask.voiced.sum() >= MIN_SHARE * energy.voiced.sum():
             return mask
-    return energy_mask(audio)
+    return energy
 
 
 def voiced_frames(audio: np.ndarray, detector: str = "auto") -> np.ndarray:
