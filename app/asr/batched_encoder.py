@@ -70,7 +70,8 @@ def _block(layer: Any, hidden: torch.Tensor, valid: torch.Tensor, dists: torch.T
     hidden = _attention(layer.attn, hidden, valid, dists) + hidden
     hidden = _conv(layer.conv, hidden, valid) + hidden
     hidden = 0.5 * layer.ff2(hidden) + hidden
-    return layer.post_norm(hidden)
+    out: torch.Tensor = layer.post_norm(hidden)
+    return out
 
 
 def _attention(attn: Any, hidden: torch.Tensor, valid: torch.Tensor, dists: torch.Tensor) -> torch.Tensor:
@@ -95,7 +96,8 @@ def _attention(attn: Any, hidden: torch.Tensor, valid: torch.Tensor, dists: torc
     with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
         out = F.scaled_dot_product_attention(query, key, value, attn_mask=pos, scale=attn.scale)
     out = out.transpose(1, 2).reshape(bsz, blocks * size, -1)
-    return attn.dropout(attn.to_out(out[:, :width, :]))
+    result: torch.Tensor = attn.dropout(attn.to_out(out[:, :width, :]))
+    return result
 
 
 def _conv(conv: Any, hidden: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -104,4 +106,5 @@ def _conv(conv: Any, hidden: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     x = conv.glu(conv.up_conv(x.permute(0, 2, 1)))
     x = x.masked_fill(~valid.unsqueeze(1), 0.0)
     x = conv.silu(conv.batch_norm(conv.depth_conv(x)))
-    return conv.dropout(conv.down_conv(x).permute(0, 2, 1))
+    result: torch.Tensor = conv.dropout(conv.down_conv(x).permute(0, 2, 1))
+    return result

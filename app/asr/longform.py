@@ -56,7 +56,7 @@ def _free_gpu_memory() -> None:
 def run_pieces(
     audio: np.ndarray,
     pieces: Sequence[Piece],
-    decode_batch: DecodeBatch,
+    decode_batch: DecodeBatch[R],
     batch_size: int,
     cancel: CancelToken | None = None,
     with_pieces: bool = False,
