@@ -32,7 +32,7 @@ def test_batches_in_time_order_with_progress() -> None:
         seen_sizes.append(len(batch))
         return first_second(batch)
 
-    steps = list(run_pieces(audio, pieces, decode, batch_size=3))
+    steps = list(run_pieces(audio, pieces, decode, batch_size=3, ramp=False))
     assert seen_sizes == [3, 3, 1]
     results = [r for pairs, _ in steps for r in pairs]
     assert [p for p, _ in results] == pieces
@@ -41,7 +41,37 @@ def test_batches_in_time_order_with_progress() -> None:
     assert [p.pieces_done for p in progress] == [3, 6, 7]
     assert all(p.pieces_total == 7 for p in progress)
     assert [p.audio_done_s for p in progress] == [3.0, 6.0, 7.0]
+    assert [p.running_s for p in progress] == [3.0, 1.0, 0.0]  # the audio of the batch that runs next
     assert progress[-1].fraction == 1.0
+
+
+def test_batches_start_small_and_grow_so_first_words_come_soon() -> None:
+    audio, pieces = setup(20)
+    seen_sizes: list[int] = []
+
+    def decode(batch: list[np.ndarray]) -> list[float]:
+        seen_sizes.append(len(batch))
+        return first_second(batch)
+
+    steps = list(run_pieces(audio, pieces, decode, batch_size=8))
+    assert seen_sizes == [1, 2, 4, 8, 5]
+    assert [r for pairs, _ in steps for _, r in pairs] == [float(i) for i in range(20)]  # still in time order
+    assert [p.running_s for _, p in steps] == [2.0, 4.0, 8.0, 5.0, 0.0]
+
+
+def test_growing_batches_still_halve_on_out_of_memory() -> None:
+    audio, pieces = setup(12)
+    sizes: list[int] = []
+
+    def decode(batch: list[np.ndarray]) -> list[float]:
+        sizes.append(len(batch))
+        if len(batch) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+        return first_second(batch)
+
+    steps = list(run_pieces(audio, pieces, decode, batch_size=8))
+    assert sizes == [1, 2, 4, 2, 2, 2, 2, 1]
+    assert [r for pairs, _ in steps for _, r in pairs] == [float(i) for i in range(12)]
 
 
 def test_cancel_after_first_batch_keeps_partial_results() -> None:
@@ -55,7 +85,7 @@ def test_cancel_after_first_batch_keeps_partial_results() -> None:
         cancel.cancel()  # the user presses Cancel while the first batch runs
         return first_second(batch)
 
-    steps = list(run_pieces(audio, pieces, decode, batch_size=2, cancel=cancel))
+    steps = list(run_pieces(audio, pieces, decode, batch_size=2, cancel=cancel, ramp=False))
     assert calls == 1
     assert len(steps) == 1
     assert [r for _, r in steps[0][0]] == [0.0, 1.0]
@@ -76,7 +106,7 @@ def test_out_of_memory_halves_the_batch_and_keeps_it(error: Exception) -> None:
             raise error
         return first_second(batch)
 
-    steps = list(run_pieces(audio, pieces, decode, batch_size=8))
+    steps = list(run_pieces(audio, pieces, decode, batch_size=8, ramp=False))
     assert sizes == [8, 4, 2, 2, 2, 2]
     assert [r for pairs, _ in steps for _, r in pairs] == [float(i) for i in range(8)]
     assert steps[-1][1].pieces_done == 8

@@ -152,7 +152,8 @@ def test_a_growing_run_re_breaks_only_its_tail_and_gets_the_same_paragraphs(qtbo
                 n = rng.randint(1, 40)
                 controller._words.extend(words[k:k + n])
                 k += n
-                got = controller._with_breaks(pauses)
-            assert got == add_paragraph_breaks(words, pauses=pauses)
+                start, tail = controller._with_breaks(pauses)
+                assert controller._broken[start:] == tail and len(tail) <= len(controller._words)
+            assert controller._broken == add_paragraph_breaks(words, pauses=pauses)
     finally:
         controller.shutdown()

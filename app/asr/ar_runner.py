@@ -8,9 +8,9 @@ decodes greedily.
 Batching modes. transformers' own path runs the speech encoder over the right-padded feature batch;
 the encoder has no padding mask (block attention and convolutions see the padding), so a short piece
 comes out slightly different in a batch than alone. With `exact_batches=True` (the default) the runner
-encodes pieces of equal length together and different lengths separately, then decodes all of them in
-one left-padded batch: every piece gets the same tokens whatever batch it is in (so halving a batch on
-out-of-memory changes nothing). `exact_batches=False` is transformers' path exactly.
+encodes the whole batch in one pass with the padding masked (`app.asr.batched_encoder`), then decodes
+all pieces in one left-padded batch: every piece gets the same tokens whatever batch it is in (so
+halving a batch on out-of-memory changes nothing). `exact_batches=False` is transformers' path exactly.
 
 A CUDA (or MPS) out-of-memory error is raised as `torch.OutOfMemoryError` with the GPU cache emptied,
 so the caller can halve the batch and retry.
@@ -32,6 +32,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import torch
 
+from app.asr.batched_encoder import encode_padded
 from app.asr.ctc_head import CtcHead, capture_mid_blank, has_ctc_head, load_ctc_head
 from app.asr.features import audio_token_count, log_mel_features
 from app.asr.loading import load_ar_model, pick_device
@@ -92,6 +93,7 @@ class ARRunner:
         self.speculative = speculative
         self.last_speculative_stats: SpeculativeStats | None = None
         self._norm_cache: dict[int, str] = {}
+        self.encoder_passes = 0  # encoder forward passes so far (benchmarks count them)
 
     @classmethod
     def load(
@@ -186,35 +188,26 @@ class ARRunner:
     # ---- decoding -------------------------------------------------------------------------------------
 
     def _audio_embeddings(self, batch: ARBatch, states: EncoderStates | None = None) -> torch.Tensor:
-        """Projected audio embeddings [B, max tokens, hidden], each length group encoded without padding.
+        """Projected audio embeddings [B, max tokens, hidden] from one masked encoder pass over the batch
+        (`app.asr.batched_encoder`): each piece gets what it gets alone.
 
         With a `states` list, each piece's final encoder states and mid-layer P(blank) are appended to it.
         """
         feats = batch.input_features.to(self.dtype)
-        frames = batch.frames
-        out: torch.Tensor | None = None
-        kept: dict[int, tuple[torch.Tensor, torch.Tensor | None]] = {}
-        for length in sorted(set(frames)):
-            idx = [i for i, f in enumerate(frames) if f == length]
-            with capture_mid_blank(self.model.model.encoder) if states is not None else nullcontext({}) as box:
-                enc = self.model.get_audio_features(feats[idx, :length], return_dict=True)
-            emb = enc.pooler_output
-            if states is not None:
-                for k, i in enumerate(idx):
-                    blank = box.get("blank")
-                    kept[i] = (enc.last_hidden_state[k], None if blank is None else blank[k])
-            if out is None:
-                out = emb.new_zeros((feats.shape[0], max(batch.audio_tokens), emb.shape[-1]))
-            out[idx, : emb.shape[1]] = emb
-        assert out is not None
+        with capture_mid_blank(self.model.model.encoder) if states is not None else nullcontext({}) as box:
+            hidden, emb = encode_padded(self.model, feats, batch.frames)
         if states is not None:
-            states.extend(kept[i] for i in range(len(frames)))
-        return out
+            blank = box.get("blank")
+            for i, n in enumerate(batch.frames):
+                states.append((hidden[i, :n], None if blank is None else blank[i, :n]))
+        self.encoder_passes += 1
+        return emb[:, : max(batch.audio_tokens)]
 
     def _padded_audio_embeddings(self, batch: ARBatch, states: EncoderStates) -> torch.Tensor:
         """transformers' batched encoder path (exact_batches=False), keeping each piece's encoder states."""
         with capture_mid_blank(self.model.model.encoder) as box:
             enc = self.model.get_audio_features(batch.input_features.to(self.dtype), return_dict=True)
+        self.encoder_passes += 1
         blank = box.get("blank")
         for i, n in enumerate(batch.frames):
             states.append((enc.last_hidden_state[i, :n], None if blank is None else blank[i, :n]))

@@ -33,10 +33,13 @@ class TranscribeOptions:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """How far a run is; `running_s` is the audio (seconds) of the batch being decoded now (0 at the end)."""
+
     pieces_done: int
     pieces_total: int
     audio_done_s: float
     audio_total_s: float
+    running_s: float = 0.0
 
     @property
     def fraction(self) -> float:

@@ -1,19 +1,28 @@
 """Cutting a long recording into pieces that fit a model, at pauses, so that no word is cut in half.
 
-A small energy voice-activity detector marks 10 ms frames as voiced or quiet: the frame RMS in dB is
-compared with a threshold that adapts to the recording (a margin above its noise floor, the 10th
-percentile of the frame levels). `plan_pieces` then walks through the speech: each piece ends at the
-best pause before the model's maximum length (long pauses and late pauses score best), silence-only
-stretches are left out (times stay absolute because a piece is a range of the original samples), and
-only where no pause exists at all is the audio cut hard, with `overlap_s` of overlap so the stitcher
-can rejoin the words on both sides.
+Speech and pauses are marked per 10 ms frame by `app.asr.vad` (Silero VAD, which tells speech from
+café or street noise), or by the small energy detector here where Silero cannot load: the frame RMS
+in dB is compared with a threshold that adapts to the recording (a margin above its noise floor, the
+10th percentile of the frame levels). `plan_pieces` then walks through the speech: each piece ends at
+the best pause before the model's maximum length (long pauses and late pauses score best),
+silence-only stretches are left out (times stay absolute because a piece is a range of the original
+samples), and only where no pause exists at all is the audio cut hard, with `overlap_s` of overlap so
+the stitcher can rejoin the words on both sides.
+
+Planning is linear in the number of pauses: the walk looks pauses up by bisection and each pause is
+scored by at most max_piece / min_piece windows (about 3).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from app.asr.vad import SpeechMask
 
 SAMPLE_RATE = 16_000
 FRAME = 160  # 10 ms frames
@@ -90,7 +99,7 @@ def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
         return []
     m = (mask == value).astype(np.int8)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], m, [0]))))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def plan_pieces(
@@ -101,6 +110,7 @@ def plan_pieces(
     context_s: float = 0.0,
     min_pause_s: float = 0.15,
     pad_s: float = 0.2,
+    detector: str = "auto",
 ) -> list[Piece]:
     """Pieces (in samples) that cover all the speech of `audio`, none longer than `max_piece_s`.
 
@@ -112,8 +122,10 @@ def plan_pieces(
       of its surrounding silence).
     - `context_s` > 0 makes every piece after the first also start up to `context_s` earlier (at a pause
       where possible), so neighbours share some speech: the speaker linker compares labels there.
+    - `detector`: "auto" (Silero where it loads, else energy), "silero" or "energy"; see `app.asr.vad`.
     """
-    planned = plan_pieces_with_cores(audio, max_piece_s, overlap_s, min_piece_s, context_s, min_pause_s, pad_s)
+    planned = plan_pieces_with_cores(audio, max_piece_s, overlap_s, min_piece_s, context_s, min_pause_s, pad_s,
+                                     detector)
     return [piece for piece, _core in planned]
 
 
@@ -125,12 +137,21 @@ def plan_pieces_with_cores(
     context_s: float = 0.0,
     min_pause_s: float = 0.15,
     pad_s: float = 0.2,
+    detector: str = "auto",
+    mask: SpeechMask | None = None,
 ) -> list[tuple[Piece, Piece]]:
-    """Like `plan_pieces`, each piece with its core: the piece without the context borrowed from before."""
+    """Like `plan_pieces`, each piece with its core: the piece without the context borrowed from before.
+
+    `mask` (from `app.asr.vad.speech_mask`) replaces the detector when given.
+    """
     if max_piece_s <= 0:
         raise ValueError("max_piece_s must be positive")
     n = len(audio)
-    voiced = voiced_frames(audio)
+    if mask is None:
+        from app.asr.vad import speech_mask
+
+        mask = speech_mask(audio, detector)
+    voiced = mask.voiced
     if n == 0 or not voiced.any():
         return []
     fps = SAMPLE_RATE / FRAME
@@ -145,10 +166,11 @@ def plan_pieces_with_cores(
 
     pauses = _runs(voiced, False)
     speech = _runs(voiced, True)
-    cores = _plan_frames(speech, pauses, voiced.size, core_max, min_len, overlap, pad, int(min_pause_s * fps))
+    cores = _plan_frames(speech, pauses, voiced.size, core_max, min_len, overlap, pad, int(min_pause_s * fps),
+                         (mask.cost, mask.tolerance))
     pieces = _add_context(cores, pauses, context, full) if context > 0 else cores
     out = []
-    for (a, b), (ca, cb) in zip(pieces, cores):
+    for (a, b), (ca, cb) in zip(pieces, cores, strict=True):
         end = min(b * FRAME, n)
         if end > a * FRAME:
             out.append((Piece(a * FRAME, end), Piece(ca * FRAME, min(cb * FRAME, n))))
@@ -183,9 +205,16 @@ def _plan_frames(
     overlap: int,
     pad: int,
     min_pause: int,
+    cost: tuple[np.ndarray, float] | None = None,
 ) -> list[tuple[int, int]]:
-    """The greedy walk over frames; see `plan_pieces`."""
+    """The greedy walk over frames; see `plan_pieces`.
+
+    Where the window holds no real pause, the cut goes to the lowest `cost` (the least speech-like
+    frame, within the cost's tolerance the latest one) and is overlapped; without a cost, to the limit.
+    """
     last_speech = speech[-1][1]
+    pause_ends = [b for _a, b in pauses]
+    speech_ends = [b for _a, b in speech]
     pieces: list[tuple[int, int]] = []
     cursor = max(speech[0][0] - pad, 0)
     while cursor < last_speech:
@@ -193,8 +222,13 @@ def _plan_frames(
         if last_speech <= limit:
             pieces.append((cursor, min(last_speech + pad, total, limit)))
             break
-        cut = _best_pause(pauses, cursor, limit, min_len, min_pause)
-        if cut is None:  # last resort: a hard cut, overlapped
+        cut = _best_pause(pauses, pause_ends, cursor, limit, min_len, min_pause)
+        if cost is not None and (cut is None or not cut[2]):  # no real pause: the quietest point, overlapped
+            end = _valley(cost[0], cost[1], cursor + max(min_len, overlap + 1), limit)
+            pieces.append((cursor, end))
+            # the next piece starts at least `overlap` earlier, at the quietest point of the half second before
+            cursor = _valley(cost[0], cost[1], max(end - overlap - 50, cursor + 1), end - overlap)
+        elif cut is None:  # last resort: a hard cut, overlapped
             pieces.append((cursor, limit))
             cursor = limit - overlap
         elif not cut[2]:  # only a short gap: it may be inside a word, so overlap too
@@ -208,26 +242,38 @@ def _plan_frames(
             end = max(end, min(p_start + 1, limit))
             pieces.append((cursor, end))
             cursor = max(p_end - pad, end)
-        nxt = _next_speech(speech, cursor)
+        nxt = _next_speech(speech, speech_ends, cursor)
         if nxt is None:
             break
         cursor = max(cursor, nxt - pad)
     return pieces
 
 
+def _valley(cost: np.ndarray, tolerance: float, lo: int, hi: int, latest: bool = True) -> int:
+    """The latest (or earliest) frame in (lo, hi] whose cost is within `tolerance` of the lowest there
+    (hi if the range is empty)."""
+    window = cost[lo + 1 : hi + 1]
+    if window.size == 0:
+        return hi
+    good = np.flatnonzero(window <= window.min() + tolerance)
+    return lo + 1 + int(good[-1] if latest else good[0])
+
+
 def _best_pause(
-    pauses: list[tuple[int, int]], cursor: int, limit: int, min_len: int, min_pause: int
+    pauses: list[tuple[int, int]], pause_ends: list[int], cursor: int, limit: int, min_len: int, min_pause: int
 ) -> tuple[int, int, bool] | None:
     """The pause inside (cursor + min_len, limit] that scores best, clipped to the window, or None.
 
     The flag says whether it is a real pause (at least `min_pause` frames) or only a short gap.
+    Only the pauses that reach into the window are scored (found by bisection on their ends).
     """
     best: tuple[float, tuple[int, int]] | None = None
     fallback: tuple[float, tuple[int, int]] | None = None
     span = max(limit - cursor, 1)
-    for a, b in pauses:
-        if b <= cursor + min_len or a >= limit:
-            continue
+    for k in range(bisect_right(pause_ends, cursor + min_len), len(pauses)):
+        a, b = pauses[k]
+        if a >= limit:
+            break
         a2, b2 = max(a, cursor + min_len), min(b, limit)
         if b2 <= a2:
             continue
@@ -244,25 +290,29 @@ def _best_pause(
     return (*fallback[1], False) if fallback is not None else None
 
 
-def _next_speech(speech: list[tuple[int, int]], frame: int) -> int | None:
+def _next_speech(speech: list[tuple[int, int]], speech_ends: list[int], frame: int) -> int | None:
     """The first voiced frame at or after `frame`."""
-    for a, b in speech:
-        if b > frame:
-            return max(a, frame)
-    return None
+    k = bisect_right(speech_ends, frame)
+    return max(speech[k][0], frame) if k < len(speech) else None
 
 
 def _add_context(
     cores: list[tuple[int, int]], pauses: list[tuple[int, int]], context: int, max_len: int
 ) -> list[tuple[int, int]]:
     """Start every piece after the first up to `context` frames earlier, at a pause where one is near."""
+    reach = 51  # look for a pause within half a second
+    pause_ends = [b for _a, b in pauses]
     out = cores[:1]
-    for (p_start, p_end), (start, end) in zip(cores, cores[1:]):
+    for (p_start, p_end), (start, end) in zip(cores, cores[1:], strict=False):
         lowest = max(p_start, end - max_len)
         want = max(lowest, min(start, p_end) - context)
         best = want
-        best_dist = 51  # look for a pause within half a second
-        for a, b in pauses:
+        best_dist = reach
+        # only pauses ending after want - reach and starting before want + reach can be near enough
+        for k in range(bisect_right(pause_ends, want - reach), len(pauses)):
+            a, b = pauses[k]
+            if a > want + reach:
+                break
             point = min(max(want, a), b - 1)  # the frame of this pause nearest to `want`
             if point < lowest or point >= start:
                 continue

@@ -1,25 +1,35 @@
 """Transcription in the window: start a run on the worker thread, show progress, keep partial results.
 
-Each piece's words are appended to the words of the run so far and pushed as
-`ReplaceTranscript(words_so_far, speakers, settings, keywords, run_id)`; the undo stack merges a run's
-commands, so undo after a run restores the transcript from before it in one step. A cancelled or failed
-run leaves what is on screen. The status bar shows audio time done, an ETA and a Cancel button.
+Each update's new words are pushed as a `TranscriptionStep` (app/core/run_edits.py): the run's first
+step replaces the transcript, later ones only append, so an update costs its own words, not the whole
+transcript so far. The undo stack merges a run's steps, so undo after a run restores the transcript
+from before it in one step. A cancelled or failed run leaves what is on screen.
+
+The status bar shows pieces done / total, audio time done, an ETA and a Cancel button. The bar moves
+within a batch too: between updates a timer advances it by the time since the last update times the
+speed measured so far (audio seconds per second), never past 95 % of the batch being decoded.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, cast
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from app.core.document import Speaker, TranscriptionSettings, Word
 from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks
 from app.ui.timefmt import format_ms
-from app.workers.transcription_worker import EngineFactory, TranscriptionRequest, TranscriptionThread
+from app.workers.transcription_worker import (
+    EngineFactory,
+    TranscriptionRequest,
+    TranscriptionThread,
+    TranscriptionWorker,
+)
 
 
 class ProgressWidget(QWidget):
@@ -73,12 +83,23 @@ class TranscriptionController(QObject):
         self.widget.cancel_button.clicked.connect(self.cancel)
         self._undo: Any = None
         self._run_id = 0
-        self._words: list[Word] = []
+        self._count = 0  # words of this run so far
+        self._words: list[Word] = []  # the run's words as the engine gave them
+        self._steps = 0  # steps pushed in this run
         self._speakers: list[Speaker] = []
         self._settings: TranscriptionSettings | None = None
         self._keywords: tuple[str, ...] = ()
         self._started = 0.0
         self._done_s = 0.0
+        self._total_s = 0.0
+        self._pieces = (0, 0)
+        self._running_s = 0.0  # audio seconds in the batch being decoded now
+        self._last_update = 0.0  # time of the last progress from the worker
+        self._first_done = 0.0  # time the first batch ended (speed is measured from there)
+        self._first_done_s = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._on_timer_timeout)
         self.running = False
         self.last_error: str | None = None
         self.last_cancelled = False
@@ -88,7 +109,7 @@ class TranscriptionController(QObject):
         """Where paragraphs start inside one speaker's words (the window sets it from its settings)."""
         # the recording's pauses (for paragraph breaks) are found off the GUI thread: ~1 s for 2 hours
         self._pause_finder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pauses")
-        self._pauses: Future | None = None
+        self._pauses: Future[list[tuple[int, int]]] | None = None
         self._pushed_with_pauses = True
         self._broken: list[Word] = []  # the run's words with paragraph breaks, as last pushed
         self._broken_with_pauses = False
@@ -96,10 +117,11 @@ class TranscriptionController(QObject):
     def _ensure_thread(self) -> TranscriptionThread:
         if self._thread is None:
             self._thread = TranscriptionThread(self._factory, self)
-            w = self._thread.worker
+            w = cast(TranscriptionWorker, self._thread.worker)
             w.status.connect(self._on_worker_status, Qt.ConnectionType.QueuedConnection)
             w.run_started.connect(self._on_worker_run_started, Qt.ConnectionType.QueuedConnection)
             w.progress.connect(self._on_worker_progress, Qt.ConnectionType.QueuedConnection)
+            w.running.connect(self._on_worker_running, Qt.ConnectionType.QueuedConnection)
             w.words_ready.connect(self._on_worker_words_ready, Qt.ConnectionType.QueuedConnection)
             w.finished.connect(self._on_worker_finished, Qt.ConnectionType.QueuedConnection)
             w.failed.connect(self._on_worker_failed, Qt.ConnectionType.QueuedConnection)
@@ -111,15 +133,18 @@ class TranscriptionController(QObject):
             return
         self._run_id += 1
         self._undo = undo_stack
-        self._words, self._speakers = [], []
+        self._count, self._steps, self._speakers, self._words = 0, 0, [], []
         self._broken, self._broken_with_pauses = [], False
-        self._settings = None
-        self._keywords = tuple(options.keywords) or tuple(undo_stack.document.keywords)
-        self._started = time.monotonic()
-        self._done_s = 0.0
         from app.ui.paragraph_settings import recording_pauses
 
         self._pauses = self._pause_finder.submit(recording_pauses, audio)  # paragraphs break at pauses too
+        self._settings = None
+        self._keywords = tuple(options.keywords) or tuple(undo_stack.document.keywords)
+        self._started = self._last_update = time.monotonic()
+        self._done_s = self._total_s = self._running_s = 0.0
+        self._first_done, self._first_done_s = 0.0, 0.0
+        self._pieces = (0, 0)
+        self._timer.start()
         self.last_error, self.last_cancelled = None, False
         self.running = True
         self.widget.begin("Starting...")
@@ -151,10 +176,45 @@ class TranscriptionController(QObject):
             self.on_settings(settings)
 
     def _on_worker_progress(self, done_s: float, total_s: float, pieces_done: int, pieces_total: int) -> None:
-        self._done_s = done_s
-        frac = done_s / total_s if total_s > 0 else 0.0
+        now = time.monotonic()
+        if pieces_done > self._pieces[0] and self._first_done == 0.0:
+            self._first_done, self._first_done_s = now, done_s
+        self._done_s, self._total_s = done_s, total_s
+        self._pieces = (pieces_done, pieces_total)
+        self._last_update = now
+        self._show(done_s)
+
+    def _on_worker_running(self, batch_s: float) -> None:
+        self._running_s = batch_s
+
+    def speed(self) -> float | None:
+        """Audio seconds transcribed per wall second since the first batch ended (None until measured)."""
+        if self._first_done == 0.0 or self._done_s <= self._first_done_s:
+            return None
+        return (self._done_s - self._first_done_s) / max(self._last_update - self._first_done, 1e-6)
+
+    def estimated_done_s(self, now: float | None = None) -> float:
+        """Audio seconds done by now: the last report plus the expected share of the batch in flight."""
+        speed = self.speed()
+        if speed is None and self._done_s > 0:  # one batch done: its own pace
+            speed = self._done_s / max(self._last_update - self._started, 1e-6)
+        if speed is None or self._running_s <= 0:
+            return self._done_s
+        elapsed = max((time.monotonic() if now is None else now) - self._last_update, 0.0)
+        return self._done_s + min(elapsed * speed, 0.95 * self._running_s)
+
+    def _on_timer_timeout(self) -> None:
+        if self.running and self._total_s > 0:
+            self._show(self.estimated_done_s())
+
+    def _show(self, done_s: float) -> None:
+        total_s = self._total_s
+        frac = min(done_s / total_s, 1.0) if total_s > 0 else 0.0
         self.widget.bar.setValue(int(frac * 1000))
+        pieces_done, pieces_total = self._pieces
         text = f"{format_ms(int(done_s * 1000), False)} / {format_ms(int(total_s * 1000), False)}"
+        if pieces_total:
+            text = f"pieces {pieces_done}/{pieces_total}  ·  {text}"
         elapsed = time.monotonic() - self._started
         if 0.02 < frac < 1.0 and elapsed > 1.0:
             eta = elapsed * (1.0 - frac) / frac
@@ -166,26 +226,38 @@ class TranscriptionController(QObject):
             return
         if self._undo is not getattr(self._window, "undo_stack", self._undo):
             return  # the project this run writes into was closed
+        self._count += len(words)
         self._words.extend(words)
+        changed = bool(speakers) and list(speakers) != self._speakers
         if speakers:
             self._speakers = list(speakers)
-        self._push_words(wait_for_pauses=False)
+        self._push_words(wait_for_pauses=False, speakers_changed=changed)
 
-    def _push_words(self, wait_for_pauses: bool) -> None:
-        """Push the run's words so far, with paragraph breaks, as one step of the run (it merges)."""
-        from app.core.edits import ReplaceTranscript
+    def _push_words(self, wait_for_pauses: bool, speakers_changed: bool = False) -> None:
+        """Push the run's words as one step of the run (the steps merge into one undo step).
+
+        Only the paragraphs that may still change are sent: the first step lays down the run, later steps
+        replace the run's words from the last settled paragraph on, so an update costs the new words, not
+        the whole transcript."""
+        from app.core.run_edits import TranscriptionStep
 
         pauses = self._known_pauses(wait_for_pauses)
         self._pushed_with_pauses = pauses is not None
-        table = self._speakers or list(self._undo.document.speakers)
-        self._undo.push_command(ReplaceTranscript(
-            self._with_breaks(pauses), table, self._settings,
-            self._keywords, run_id=("transcription", id(self), self._run_id),
+        start, tail = self._with_breaks(pauses)
+        first = self._steps == 0
+        table = self._speakers or (list(self._undo.document.speakers) if first else [])
+        self._undo.push_command(TranscriptionStep(
+            self._broken if first else tail, table if (first or speakers_changed) else [],
+            ("transcription", id(self), self._run_id), first,
+            self._settings if first else None, self._keywords if first else None,
+            replace_from=0 if first else start,
         ))
+        self._steps += 1
 
-    def _with_breaks(self, pauses: list[tuple[int, int]] | None) -> list[Word]:
+    def _with_breaks(self, pauses: list[tuple[int, int]] | None) -> tuple[int, list[Word]]:
         """The run's words with paragraph breaks, re-deciding only from the last settled paragraph on
-        (a 2-hour run would otherwise re-scan ~20,000 words on the GUI thread for every piece)."""
+        (a 2-hour run would otherwise re-scan ~20,000 words on the GUI thread for every piece).
+        Returns where the re-decided words start and those words."""
         if (pauses is not None) != self._broken_with_pauses:
             self._broken, self._broken_with_pauses = [], pauses is not None
         broken = self._broken
@@ -195,7 +267,7 @@ class TranscriptionController(QObject):
         if start:
             words[start] = broken[start]  # the settled paragraph start stays
         self._broken = add_paragraph_breaks(words, self.paragraph_rules, pauses or (), start)
-        return list(self._broken)
+        return start, self._broken[start:]
 
     def _known_pauses(self, wait: bool) -> list[tuple[int, int]] | None:
         """The recording's pauses once found (None until then: later pieces re-break the whole run)."""
@@ -204,7 +276,7 @@ class TranscriptionController(QObject):
             return None
         try:
             return list(pending.result(timeout=10))
-        except Exception:  # noqa: BLE001 - no pauses is a fine answer: breaks then come from word gaps
+        except Exception:  # no pauses is a fine answer: breaks then come from word gaps
             return []
 
     def _complete_breaks(self) -> None:
@@ -214,6 +286,7 @@ class TranscriptionController(QObject):
             self._push_words(wait_for_pauses=True)
 
     def _finish(self) -> None:
+        self._timer.stop()
         self.running = False
         self.widget.hide()
         self.running_changed.emit(False)
@@ -222,7 +295,7 @@ class TranscriptionController(QObject):
         self.last_cancelled = cancelled
         self._complete_breaks()
         self._finish()
-        n = len(self._words)
+        n = self._count
         if cancelled:
             self.message.emit(f"Transcription cancelled; the {n} words transcribed so far are kept.")
         else:

@@ -3,7 +3,8 @@
 The GUI thread never runs a model. `TranscriptionThread` (used by the window) starts the thread once,
 hands requests to the worker through a queued signal, and stops the thread on shutdown. The worker
 keeps the engine it loaded and reuses it for the next run with the same model and device; it reports
-progress and the words of each finished piece as signals, and turns every error into one sentence.
+progress and only the new words of each step as signals (never the words so far, so an update costs
+the same at the end of a 3-hour run as at its start), and turns every error into one sentence.
 `cancel()` may be called from any thread: the engine stops between batches and what it already
 produced stays valid.
 """
@@ -11,8 +12,8 @@ produced stays valid.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -47,6 +48,7 @@ class TranscriptionWorker(BackgroundWorker):
 
     run_started = Signal(object)  # TranscriptionSettings of this run
     progress = Signal(float, float, int, int)  # audio done s, total s, pieces done, pieces total
+    running = Signal(float)  # audio seconds of the batch being decoded now (follows each progress)
     words_ready = Signal(object, object)  # new words of this step (list[Word]), speaker table (list[Speaker])
 
     def __init__(self, engine_factory: EngineFactory | None = None) -> None:
@@ -79,6 +81,7 @@ class TranscriptionWorker(BackgroundWorker):
                 if update.words or update.speakers:
                     self.words_ready.emit(list(update.words), list(update.speakers))
                 self.progress.emit(p.audio_done_s, p.audio_total_s, p.pieces_done, p.pieces_total)
+                self.running.emit(p.running_s)
                 if token.cancelled:
                     break
         except Cancelled:

@@ -7,7 +7,7 @@ at a realistic value with min_new_tokens = max_new_tokens (~4 tokens per audio s
 plus timestamps), since random weights would otherwise stop or ramble at random.
 
 Pieces are 20-30 s (spread evenly, as cutting at pauses gives). Both batching modes are measured:
-"exact" (each length encoded alone, the app's default) and "padded" (transformers' own batched encoder).
+"exact" (one encoder pass with the padding masked, the app's default) and "padded" (transformers' own batched encoder).
 
 Self-speculative decoding (4.1-2b only; `app.asr.speculative`) is measured against plain generate on the
 same batch, with four drafts, because with random weights its speed depends only on how much of the draft
