@@ -38,17 +38,11 @@ class MediaInfo:
 
 
 def check_path(path: str | os.PathLike[str]) -> Path:
-    """The path as a `Path`, or a `MediaError` if it is missing, a folder, unreadable or empty."""
-    p = Path(path)
-    if not p.exists():
-        raise MediaError(f"{p} does not exist.")
-    if p.is_dir():
-        raise MediaError(f"{p.name} is a folder, not a recording.")
-    if not os.access(p, os.R_OK):
-        raise MediaError(f"{p.name} cannot be read (permission denied).")
-    if p.stat().st_size == 0:
-        raise MediaError(f"{p.name} is empty (0 bytes).")
-    return p
+    """The path as a `Path`, or a `MediaError` if it is missing, not a regular file (a folder, a FIFO,
+    a socket, a device), unreadable or empty: checked before anything reads it."""
+    from app.core.input_checks import check_input_file
+
+    return check_input_file(path, "recording")
 
 
 def _open_reader(p: Path):

@@ -34,9 +34,11 @@ def run_import(args: argparse.Namespace) -> int:
     from app.core.fingerprint import media_fingerprint
     from app.core.project import Project, save_project
 
-    media = Path(args.media)
-    if not media.is_file():
-        raise MediaError(f"The recording {media} does not exist.")
+    from app.core.input_checks import check_input_file, refuse_overwriting_inputs
+
+    media = check_input_file(Path(args.media), "recording")
+    check_input_file(Path(args.subtitles), "transcript")
+    refuse_overwriting_inputs(args.output, {"the recording": media, "the transcript being imported": args.subtitles})
     transcript = import_transcript(args.subtitles)
     info = probe(media)
     duration_ms = int(round(info.duration_s * 1000)) if info.duration_s is not None else None
@@ -66,9 +68,15 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write a project as SRT, WebVTT, DOCX, plain text or Verbatim JSON."""
+    from app.core.exporters import EXTENSIONS
+    from app.core.input_checks import check_input_file, refuse_other_kind, refuse_overwriting_inputs
     from app.core.project import load_project
 
+    check_input_file(Path(args.project), "project")
+    refuse_overwriting_inputs(args.output, {"the project being exported": args.project})
+    refuse_other_kind(args.output, EXTENSIONS[args.format])
     project = load_project(args.project)
+    refuse_overwriting_inputs(args.output, {"the project's recording": project.media_path})
     if len(project.transcript) == 0:
         raise ImportExportError(f"The project {Path(args.project).name} has no words to export.")
     options = ExportOptions(

@@ -118,6 +118,14 @@ class RecoveryJournal:
             raise ProjectError(f"Could not remove the recovery journal {self.path}: {exc.strerror or exc}.") from None
 
 
+def instance_journal(project: Project, root: Path | None = None) -> RecoveryJournal:
+    """A journal in the user data folder that belongs to this process alone: for a project opened
+    read-only (another instance journals beside the file) and for an autosave that cannot write beside
+    the project. It is found at the next start like the journal of a never-saved project."""
+    key = f"{project.media_fingerprint or 'untitled'}-pid{os.getpid()}"
+    return RecoveryJournal(None, key, root)
+
+
 def find_orphan_journals(root: Path | None = None) -> list[RecoveryJournal]:
     """Journals of never-saved projects left in `root` (newest first), to offer at start-up."""
     folder = Path(root if root is not None else default_recovery_root())

@@ -14,8 +14,9 @@ _MS_PER_HOUR = 3_600_000
 _MS_PER_MINUTE = 60_000
 
 # hours: one or more digits (WebVTT allows more than 99); minutes and seconds: two digits, below 60.
-_CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{2}):(\d{2})(?:([.,])(\d{1,3}))?\s*$")
-_STAMP = re.compile(r"^\s*\[(\d+):(\d{2}):(\d{2})\]\s*$")
+_CLOCK = re.compile(r"^\s*(?:(\d{1,7}):)?(\d{2}):(\d{2})(?:([.,])(\d{1,3}))?\s*$")  # digits bounded before int()
+MAX_TIME_MS = 10**10  # about 115 days: no recording is longer, so a larger time is a damaged file
+_STAMP = re.compile(r"^\s*\[(\d{1,7}):(\d{2}):(\d{2})\]\s*$")
 
 
 def _split(ms: int) -> tuple[int, int, int, int]:
@@ -80,7 +81,10 @@ def _parse(text: str, *, separators: str, need_hours: bool, need_fraction: bool,
             f'"{text.strip()}" is not a valid {kind} timecode: minutes and seconds must be below 60.'
         )
     millis = int((frac or "0").ljust(3, "0"))  # "5" after the separator means 500 ms
-    return int(hours or 0) * _MS_PER_HOUR + int(minutes) * _MS_PER_MINUTE + int(seconds) * 1000 + millis
+    total = int(hours or 0) * _MS_PER_HOUR + int(minutes) * _MS_PER_MINUTE + int(seconds) * 1000 + millis
+    if total > MAX_TIME_MS:
+        raise ImportExportError(f'"{text.strip()}" is too far in time ({int(hours or 0)} hours) to be a {kind} timecode.')
+    return total
 
 
 def parse_timecode(text: str) -> int:
