@@ -79,6 +79,9 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     else:
         window = MainWindow()
     window.show()
+    from app.ui.session_end import SessionEndGuard
+
+    session_end = SessionEndGuard(app, window)  # SIGTERM, SIGHUP, logout: the journal is written first
     if demo:
         path = demo_copy()
     if path is not None:
@@ -94,5 +97,6 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
 
         QTimer.singleShot(0, lambda: window_dialogs.first_run(window))
     status = app.exec()
+    session_end.uninstall()
     window.shutdown()
     return int(status)
