@@ -99,6 +99,10 @@ class FileController(QObject):
         else:
             self.notices.show_notice(key, text)
 
+    def show_truncation(self, truncation: Any, name: str) -> None:
+        """A banner while the open recording is one cut short (salvaged: only what it holds is there)."""
+        self._notice("truncated", truncation.sentence(name) if truncation is not None else None)
+
     @property
     def modified(self) -> bool:
         return self.undo_stack is not None and not self.undo_stack.isClean()
@@ -235,7 +239,7 @@ class FileController(QObject):
         if not keep_lock:
             self.guard.release()
             self.guard.remember(None)
-        for key in ("read_only", "autosave"):
+        for key in ("read_only", "autosave", "truncated"):
             self._notice(key, None)
         old = self.undo_stack
         self.project = project

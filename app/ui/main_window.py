@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
             project.media_fingerprint = audio.fingerprint
         self.waveform.set_audio(peaks, int(audio.duration_ms))
         self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
+        self.files.show_truncation(getattr(audio, "truncation", None), Path(path).name)
         self.playback.set_audio(audio.samples)
         self._update_enabled()
 
