@@ -120,4 +120,10 @@ class ExportDialog(QDialog):
         except VerbatimError as exc:
             QMessageBox.warning(self, "Export Failed", str(exc))
             return
+        except Exception as exc:  # a bug: one sentence, the traceback in the crash log
+            from app.core.crash_log import log_exception, unexpected_sentence
+
+            QMessageBox.warning(self, "Export Failed",
+                                unexpected_sentence(exc, f"export {target.name}", log_exception(exc, f"export {target}")))
+            return
         self.accept()
