@@ -137,7 +137,10 @@ class FileController(QObject):
         overwritten by the next autosave)."""
         from app.core.input_checks import check_input_file
 
+        from app.audio.decode import probe
+
         path = check_input_file(Path(path), "recording").resolve()
+        probe(path)  # headers only: a file that is not a recording is refused before the open work is replaced
         try:
             fingerprint = media_fingerprint(path)
         except OSError as exc:
