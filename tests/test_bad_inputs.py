@@ -11,17 +11,17 @@ import json
 import os
 import socket
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtWidgets import QMessageBox
+from ui_window_support import new_window, open_demo
 
 from app.cli import main
 from app.ui import window_dialogs
-from ui_window_support import new_window, open_demo
 
 GOOD_SRT = "1\n00:00:00,500 --> 00:00:02,500\nHow long?\n\n2\n00:00:03,000 --> 00:00:06,000\nSince March.\n"
 _PROJECT = {
@@ -97,11 +97,13 @@ PROJECTS = {
     "FIFO named x.verbatim": ("x.verbatim", _fifo),
     "empty project": ("x.verbatim", _text("")),
     "truncated JSON": ("x.verbatim", _text(_project_text()[:60])),
-    "5000-digit integer": ("x.verbatim", _text(_project_text().replace('"s": 400', '"s": ' + "4" * 5000))),
-    "JSON nested 100k deep": ("x.verbatim", _text('{"app": "verbatim", "words": ' + "[" * 100_000 + "]" * 100_000 + "}")),
+    "5000-digit integer": ("x.verbatim", _text(_project_text().replace('"s": 400', '"s": ' + "4" * 5000))),  # noqa: E501
+    "JSON nested 100k deep": ("x.verbatim",
+                              _text('{"app": "verbatim", "words": ' + "[" * 100_000 + "]" * 100_000 + "}")),
     "time of 10^30 ms": ("x.verbatim", _text(_project_text().replace('"e": 900', '"e": ' + str(10**30)))),
     "reversed word times": ("x.verbatim", _text(_project_text().replace('"e": 900', '"e": 100'))),
-    "overlapping, out-of-order words": ("x.verbatim", _text(_project_text().replace('"s": 400, "e": 900', '"s": 100, "e": 900').replace('"s": 0, "e": 400', '"s": 300, "e": 400'))),
+    "overlapping, out-of-order words": ("x.verbatim", _text(
+        _project_text().replace('"s": 400, "e": 900', '"s": 100, "e": 900').replace('"s": 0, "e": 400', '"s": 300, "e": 400'))),
     "words far past the recording": ("x.verbatim", _text(_project_text().replace('"e": 900', '"e": 90000000'))),
     "a newer schema": ("x.verbatim", _text(_project_text(schema_version=99))),
     "binary project": ("x.verbatim", _text(bytes(range(256)))),
@@ -114,7 +116,8 @@ SUBTITLES = {
     "time of 10^30 in a WebVTT": ("x.vtt", _text("WEBVTT\n\n" + "9" * 31 + ":00.000 --> 00:01.000\nHi\n")),
     "reversed SRT cue": ("x.srt", _text("1\n00:00:05,000 --> 00:00:01,000\nHi\n")),
     "JSON nested 100k deep": ("x.json", _text("[" * 100_000 + "]" * 100_000)),
-    "5000-digit integer in JSON": ("x.json", _text('{"format": "verbatim-transcript", "segments": [{"words": [{"text": "a", "start_ms": ' + "1" * 5000 + ', "end_ms": 1}]}]}')),
+    "5000-digit integer in JSON": ("x.json", _text('{"format": "verbatim-transcript", "segments": [{"words": '
+                                                   '[{"text": "a", "start_ms": ' + "1" * 5000 + ', "end_ms": 1}]}]}')),
     "empty SRT": ("x.srt", _text("\n\n")),
 }
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root reads any file: "unreadable" cannot be made

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from typing_child import typing_lost_at_kill
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -14,14 +14,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_window_support import new_window, open_demo
 
 from app.cli import main
 from app.core.errors import ImportExportError
 from app.core.exporters import export_document
 from app.core.project import load_project
-from ui_window_support import new_window, open_demo
 
-SRT_TEXT = "1\n00:00:00,500 --> 00:00:02,500\nREPORTER: How long?\n\n2\n00:00:03,000 --> 00:00:06,000\nMAYOR: Since March.\n"
+SRT_TEXT = ("1\n00:00:00,500 --> 00:00:02,500\nREPORTER: How long?\n\n"
+            "2\n00:00:03,000 --> 00:00:06,000\nMAYOR: Since March.\n")
 
 
 @pytest.fixture()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_window_support import new_window, open_and_wait
 
 from app.core.project import load_project, remove_stale_temporaries, save_project
 from app.core.project_lock import DiskStamp, LockOwner, ProjectLock, lock_path_for
 from app.core.recovery import RecoveryJournal
 from app.ui.app import demo_copy
-from ui_window_support import new_window, open_and_wait
 
 HOLDER = """
 import sys, time

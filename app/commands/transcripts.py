@@ -32,9 +32,8 @@ def run_import(args: argparse.Namespace) -> int:
     """Make a project from a subtitle or Verbatim JSON file and the recording it belongs to."""
     from app.audio.decode import probe
     from app.core.fingerprint import media_fingerprint
-    from app.core.project import Project, save_project
-
     from app.core.input_checks import check_input_file, refuse_overwriting_inputs
+    from app.core.project import Project, save_project
 
     media = check_input_file(Path(args.media), "recording")
     check_input_file(Path(args.subtitles), "transcript")
@@ -69,7 +68,11 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Write a project as SRT, WebVTT, DOCX, plain text or Verbatim JSON."""
     from app.core.exporters import EXTENSIONS
-    from app.core.input_checks import check_input_file, refuse_other_kind, refuse_overwriting_inputs
+    from app.core.input_checks import (
+        check_input_file,
+        refuse_other_kind,
+        refuse_overwriting_inputs,
+    )
     from app.core.project import load_project
 
     check_input_file(Path(args.project), "project")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from app.core.errors import ImportExportError, MediaError, ProjectError, VerbatimError
 

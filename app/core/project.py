@@ -35,7 +35,6 @@ from typing import Any, Mapping
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word
 from app.core.errors import ProjectError
-from app.core.timecode import MAX_TIME_MS
 from app.core.json_checks import (
     Invalid,
     check_keys,
@@ -46,6 +45,7 @@ from app.core.json_checks import (
     get_str,
     parse_json_strict,
 )
+from app.core.timecode import MAX_TIME_MS
 
 SCHEMA_VERSION = 1
 APP_MARKER = "verbatim"

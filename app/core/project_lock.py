@@ -47,10 +47,11 @@ def pid_alive(pid: int) -> bool:
     if os.name == "nt":  # pragma: no cover - exercised on Windows only
         import ctypes
 
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return False
-        ctypes.windll.kernel32.CloseHandle(handle)
+        kernel32.CloseHandle(handle)
         return True
     try:
         os.kill(pid, 0)
@@ -95,7 +96,7 @@ class ProjectLock:
         self.owner = owner
 
     @classmethod
-    def acquire(cls, project_path: Path) -> "ProjectLock | LockOwner":
+    def acquire(cls, project_path: Path) -> ProjectLock | LockOwner:
         """Take the lock; when another live process holds it, its `LockOwner` is returned instead.
 
         A folder that cannot be written to cannot hold a lock: the project is then treated as unlocked
@@ -146,7 +147,7 @@ class DiskStamp:
     sha256: str
 
     @classmethod
-    def of(cls, path: Path) -> "DiskStamp | None":
+    def of(cls, path: Path) -> DiskStamp | None:
         """The stamp of `path` now; None when it does not exist or cannot be read."""
         try:
             st = os.stat(path)

@@ -89,7 +89,8 @@ def _parse(text: str, *, separators: str, need_hours: bool, need_fraction: bool,
     millis = int((frac or "0").ljust(3, "0"))  # "5" after the separator means 500 ms
     total = int(hours or 0) * _MS_PER_HOUR + int(minutes) * _MS_PER_MINUTE + int(seconds) * 1000 + millis
     if total > MAX_TIME_MS:
-        raise ImportExportError(f'"{_shown(text)}" is too far in time ({int(hours or 0)} hours) to be a {kind} timecode.')
+        raise ImportExportError(
+            f'"{_shown(text)}" is too far in time ({int(hours or 0)} hours) to be a {kind} timecode.')
     return total
 
 

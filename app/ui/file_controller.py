@@ -1,11 +1,12 @@
 """Projects in the window: open (media or project), save, save as, recent files, autosave and recovery.
 
-The controller owns the open `Project`, its undo stack and its recovery journal. The journal is written
-at most ~2 s after the first unjournaled change however fast the person types (`JournalTimer`), on a
-writer thread; saving writes the project atomically, marks the undo stack clean and discards the journal.
-A project is locked for this window (`ProjectGuard`): another instance opens it read-only or as a copy,
-and a file changed on disk is never overwritten without asking. Opening a project whose journal is newer offers to recover it;
-a project whose recording moved asks where it went (and checks the fingerprint).
+The controller owns the open `Project`, its undo stack and its recovery journal. The journal is
+written at most ~2 s after the first unjournaled change however fast the person types (`JournalTimer`),
+on a writer thread; saving writes the project atomically, marks the undo stack clean and discards the
+journal. A project is locked for this window (`ProjectGuard`): another instance opens it read-only or as
+a copy, and a file changed on disk is never overwritten without asking. Opening a project whose journal
+is newer offers to recover it; a project whose recording moved asks where it went (and checks the
+fingerprint).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from app.core.document import Transcript
 from app.core.crash_log import log_exception, unexpected_sentence
+from app.core.document import Transcript
 from app.core.errors import ProjectError, VerbatimError
 from app.core.fingerprint import media_fingerprint
 from app.core.project import PROJECT_SUFFIX, Project, load_project, save_project
@@ -57,7 +58,7 @@ class FileController(QObject):
         self.journal: RecoveryJournal | None = None
         self._autosave = JournalTimer(self.write_journal, self)
         self.guard = ProjectGuard(parent)
-        self.notices = NoticeBar(parent) if hasattr(parent, "addToolBar") else None
+        self.notices = NoticeBar(parent) if isinstance(parent, QMainWindow) else None
         # The journal is serialised and written off the GUI thread (~50 ms for a 2-hour interview);
         # one writer thread keeps writes in order, and every discard waits for the write in flight.
         self._journal_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
@@ -95,7 +96,7 @@ class FileController(QObject):
         if self.notices is None:
             return
         if text is None:
-            self.notices.clear(key)
+            self.notices.clear_notice(key)
         else:
             self.notices.show_notice(key, text)
 
@@ -135,9 +136,8 @@ class FileController(QObject):
         """Start a new, unsaved project for a recording, or recover the unsaved work on it that a crash
         left behind (its journal is keyed by the recording's fingerprint and would otherwise be
         overwritten by the next autosave)."""
-        from app.core.input_checks import check_input_file
-
         from app.audio.decode import probe
+        from app.core.input_checks import check_input_file
 
         path = check_input_file(Path(path), "recording").resolve()
         probe(path)  # headers only: a file that is not a recording is refused before the open work is replaced

@@ -9,7 +9,7 @@ the person types, a journal is written at least every `max_wait_ms`.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 

@@ -33,7 +33,7 @@ class NoticeBar(QToolBar):
         self._notices[key] = text
         self._refresh()
 
-    def clear(self, key: str) -> None:
+    def clear_notice(self, key: str) -> None:
         """Remove the notice `key` (no-op when it is not shown)."""
         if self._notices.pop(key, None) is not None:
             self._refresh()

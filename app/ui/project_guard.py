@@ -11,7 +11,7 @@ import shutil
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from app.core.errors import ProjectError
 from app.core.project_lock import DiskStamp, LockOwner, ProjectLock
@@ -111,7 +111,7 @@ class ProjectGuard:
                           f"{path.name} was changed by another program since you opened it. Overwrite those "
                           "changes, save your version under another name, or reload the file from disk?",
                           QMessageBox.StandardButton.Cancel, self._window)
-        buttons = {
+        buttons: dict[QAbstractButton, OnDisk] = {
             box.addButton("Overwrite", QMessageBox.ButtonRole.DestructiveRole): OnDisk.OVERWRITE,
             box.addButton("Save As...", QMessageBox.ButtonRole.AcceptRole): OnDisk.SAVE_AS,
             box.addButton("Reload", QMessageBox.ButtonRole.ResetRole): OnDisk.RELOAD,

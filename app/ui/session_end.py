@@ -25,7 +25,7 @@ _SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasa
 class SessionEndGuard(QObject):
     """Installs the handlers for the life of the application; `uninstall` restores the old ones."""
 
-    def __init__(self, app: QApplication, window: "MainWindow") -> None:
+    def __init__(self, app: QApplication, window: MainWindow) -> None:
         super().__init__(app)
         self._app = app
         self._window = window

@@ -5,8 +5,9 @@ between cues is at least `PARAGRAPH_GAP_MS`. Speakers come from WebVTT voice spa
 in SRT, from a name of one to three capitalised words and a colon ("MAYOR:", "Jane Doe:") only in the
 forms exporters write: at the start of a cue where the same name recurs, in capitals ("MAYOR OKAFOR:"),
 or opening the file's first cue (Verbatim's own SRT names the speaker there and at every change); once
-a file is labelled so, every cue that opens with a name is a turn. Otherwise "Look: we never..." is text, never a speaker. A name holds until
-the next one. Only the tags SRT defines (b, i, u, s, font, and {\\...} overrides) are dropped: "<laughs>" is text.
+a file is labelled so, every cue that opens with a name is a turn. Otherwise "Look: we never..." is
+text, never a speaker. A name holds until the next one. Only the tags SRT defines (b, i, u, s, font,
+and {\\...} overrides) are dropped: "<laughs>" is text.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def parse_srt_text(text: str, name: str = "the file") -> list[RawCue]:
     accepted = _speaker_names(cleaned)
     cues: list[RawCue] = []
     speaker: str | None = None
-    for (start, end, n, _), lines in zip(blocks, cleaned):
+    for (start, end, n, _), lines in zip(blocks, cleaned, strict=True):
         runs: list[tuple[str | None, str]] = []
         for k, line in enumerate(lines):
             found = _speaker_prefix(line)
