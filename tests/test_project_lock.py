@@ -166,3 +166,24 @@ def test_a_failed_autosave_goes_to_the_user_data_folder_with_a_banner(qtbot, tmp
     w.files.flush_journal()
     qtbot.waitUntil(lambda: w.files.notices.text() == "", timeout=5000)
     assert w.save() and not any(p.name.endswith(".recovery") for p in (tmp_path / "recovery").iterdir())
+
+
+def test_two_processes_on_one_unsaved_recording_keep_separate_journals(
+        qtbot, tmp_path, monkeypatch, other_process_holding) -> None:
+    from app.core.fingerprint import media_fingerprint
+    from app.core.recovery import find_orphan_journals
+
+    wav = demo_copy(tmp_path / "demo").with_name("demo.wav")
+    shared = RecoveryJournal(None, media_fingerprint(wav), tmp_path / "recovery")
+    shared.path.parent.mkdir(parents=True)
+    other_process_holding(shared.path)  # another instance works on this recording, unsaved
+    w = new_window(qtbot, tmp_path)
+    open_and_wait(qtbot, w, wav)
+    assert w.files.journal.path != shared.path and f"pid{os.getpid()}" in w.files.journal.path.name
+    from app.core.edits import SetKeywords
+
+    w.undo_stack.push_command(SetKeywords(("Okafor",)))  # unsaved work on the recording
+    w.files.flush_journal()
+    assert w.files.journal.path.exists() and not shared.path.exists()
+    # at the next start this process's journal is an orphan, but never while this process runs elsewhere
+    assert [j.path for j in find_orphan_journals(tmp_path / "recovery")] == [w.files.journal.path]

@@ -146,10 +146,14 @@ class FileController(QObject):
         except OSError as exc:
             raise VerbatimError(f"{path.name} cannot be read: {exc.strerror or exc}.") from None
         journal = RecoveryJournal(None, fingerprint, self._recovery_root)
+        project = Project(Transcript(), path, fingerprint, None, None)
+        if not self.guard.claim_journal(journal.path):  # another instance works on this recording
+            self._install(project, modified=False, journal=instance_journal(project, self._recovery_root))
+            self.add_recent(path)
+            return True
         if journal.exists() and self._offer(journal, path):
             return True
-        project = Project(Transcript(), path, fingerprint, None, None)
-        self._install(project, modified=False)
+        self._install(project, modified=False, journal=journal)
         self.add_recent(path)
         return True
 
@@ -187,6 +191,7 @@ class FileController(QObject):
             raise
 
     def _open_claimed(self, path: Path) -> bool:
+        self.guard.release_journal()
         journal = RecoveryJournal(path, None, self._recovery_root)
         recovered = False
         project: Project | None = None
@@ -216,11 +221,17 @@ class FileController(QObject):
     def offer_orphan_recovery(self) -> bool:
         """At start-up: offer the newest journal of a never-saved project. True when one was recovered."""
         for journal in find_orphan_journals(self._recovery_root):  # newest first; a damaged one is skipped
+            if not self.guard.claim_journal(journal.path):  # a running instance is still writing it
+                continue
             try:
                 journal.load()
             except ProjectError:
                 continue
-            return self._offer(journal)
+            recovered = self._offer(journal)
+            if not recovered:
+                self.guard.release_journal()
+            return recovered
+        self.guard.release_journal()
         return False
 
     def _relink_if_moved(self, project: Project) -> bool:
@@ -308,6 +319,7 @@ class FileController(QObject):
                                 unexpected_sentence(exc, f"save {path.name}", log_exception(exc, f"save {path}")))
             return False
         self.guard.remember(path)
+        self.guard.release_journal()  # saved: the journal lives beside the project file from now on
         self._notice("read_only", None)
         self._notice("autosave", None)
         try:
@@ -409,6 +421,7 @@ class FileController(QObject):
         self.wait_for_journal()
         self._journal_writer.shutdown(wait=True)
         self.guard.release()
+        self.guard.release_journal()
 
     def flush_journal(self) -> None:
         """Write the journal now and wait until it is on disk (the session is ending: SIGTERM, logout)."""

@@ -45,6 +45,7 @@ class ProjectGuard:
         self.lock: ProjectLock | None = None
         self.stamp: DiskStamp | None = None
         self.read_only_owner: LockOwner | None = None
+        self.journal_lock: ProjectLock | None = None  # an unsaved project's journal (keyed by the recording)
 
     @property
     def read_only(self) -> bool:
@@ -118,6 +119,21 @@ class ProjectGuard:
         }
         box.exec()
         return buttons.get(box.clickedButton(), OnDisk.CANCEL)
+
+    def claim_journal(self, journal_path: Path) -> bool:
+        """Lock an unsaved project's journal for this instance; False when another instance writes it."""
+        self.release_journal()
+        got = ProjectLock.acquire(journal_path)
+        if isinstance(got, ProjectLock):
+            self.journal_lock = got
+            return True
+        return False
+
+    def release_journal(self) -> None:
+        """Give up the lock on an unsaved project's journal."""
+        if self.journal_lock is not None:
+            self.journal_lock.release()
+        self.journal_lock = None
 
     def release(self) -> None:
         """Give the lock up (the project is closed or replaced)."""
