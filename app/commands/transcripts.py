@@ -13,7 +13,7 @@ from pathlib import Path
 from app.core.errors import ImportExportError, MediaError, VerbatimError
 from app.core.exporters import ExportOptions, export_document
 from app.core.importers import import_transcript
-from app.core.timecode import format_timecode
+from app.core.timecode import FAR_PAST_MS, format_timecode
 
 # a transcript may end a little after the recording (rounding, a last word's tail) without a warning
 OVERRUN_TOLERANCE_MS = 1000
@@ -45,6 +45,10 @@ def run_import(args: argparse.Namespace) -> int:
         fingerprint = media_fingerprint(media)
     except OSError as exc:
         raise MediaError(f"Cannot read the recording {media}: {exc.strerror or exc}.") from exc
+    if duration_ms is not None and transcript.duration_ms > duration_ms + FAR_PAST_MS:
+        raise ImportExportError(
+            f"The transcript runs to {format_timecode(transcript.duration_ms)}, far past the end of {media.name} "
+            f"({format_timecode(duration_ms)}); import it with the recording it belongs to.")
     if duration_ms is not None and transcript.duration_ms > duration_ms + OVERRUN_TOLERANCE_MS:
         print(
             f"verbatim: warning: the transcript runs to {format_timecode(transcript.duration_ms)}, "

@@ -16,6 +16,7 @@ _MS_PER_MINUTE = 60_000
 # hours: one or more digits (WebVTT allows more than 99); minutes and seconds: two digits, below 60.
 _CLOCK = re.compile(r"^\s*(?:(\d{1,7}):)?(\d{2}):(\d{2})(?:([.,])(\d{1,3}))?\s*$")  # digits bounded before int()
 MAX_TIME_MS = 10**10  # about 115 days: no recording is longer, so a larger time is a damaged file
+FAR_PAST_MS = 10 * 60_000  # an imported transcript this far past its recording's end belongs to another one
 _STAMP = re.compile(r"^\s*\[(\d{1,7}):(\d{2}):(\d{2})\]\s*$")
 
 
