@@ -102,8 +102,8 @@ PROJECTS = {
                               _text('{"app": "verbatim", "words": ' + "[" * 100_000 + "]" * 100_000 + "}")),
     "time of 10^30 ms": ("x.verbatim", _text(_project_text().replace('"e": 900', '"e": ' + str(10**30)))),
     "reversed word times": ("x.verbatim", _text(_project_text().replace('"e": 900', '"e": 100'))),
-    "overlapping, out-of-order words": ("x.verbatim", _text(
-        _project_text().replace('"s": 400, "e": 900', '"s": 100, "e": 900').replace('"s": 0, "e": 400', '"s": 300, "e": 400'))),
+    "overlapping, out-of-order words": ("x.verbatim", _text(_project_text().replace(
+        '"s": 400, "e": 900', '"s": 100, "e": 900').replace('"s": 0, "e": 400', '"s": 300, "e": 400'))),
     "a newer schema": ("x.verbatim", _text(_project_text(schema_version=99))),
     "binary project": ("x.verbatim", _text(bytes(range(256)))),
 }
