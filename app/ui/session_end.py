@@ -13,7 +13,7 @@ import signal
 import socket
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:
@@ -42,7 +42,12 @@ class SessionEndGuard(QObject):
         app.commitDataRequest.connect(self._on_app_commit_data_request)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
+        # Python runs this between two bytecodes, maybe in the middle of an edit: the journal is written
+        # from the event loop instead, at the next safe point (at once: the loop is awake already).
         self.received = signum
+        QTimer.singleShot(0, lambda: self._flush_and_exit(signum))
+
+    def _flush_and_exit(self, signum: int) -> None:
         self._window.files.flush_journal()
         self._app.exit(128 + signum)
 
