@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _SANDBOX = Path(tempfile.mkdtemp(prefix="verbatim-tests-"))
 os.environ.setdefault("VERBATIM_CONFIG_DIR", str(_SANDBOX / "config"))
 os.environ.setdefault("VERBATIM_CACHE_DIR", str(_SANDBOX / "cache"))
+os.environ.setdefault("VERBATIM_LOG_DIR", str(_SANDBOX / "logs"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

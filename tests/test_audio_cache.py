@@ -91,11 +91,19 @@ def test_a_damaged_entry_is_decoded_again(media: dict[str, Path], tmp_path: Path
 
 
 def test_a_failed_decode_leaves_nothing_behind(media: dict[str, Path], tmp_path: Path) -> None:
-    cut = make_truncated(media["flac"], tmp_path / "cut.flac")
+    cut = make_truncated(media["m4a"], tmp_path / "cut.m4a")  # its index (at the end) is gone
     folder = tmp_path / "cache"
     with pytest.raises(MediaError, match="truncated"):
         load_audio(cut, cache_dir=folder)
-    assert list(folder.iterdir()) == []
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_cut_recording_is_salvaged_and_remembered_as_cut(media: dict[str, Path], tmp_path: Path) -> None:
+    cut = make_truncated(media["flac"], tmp_path / "cut.flac")
+    audio = load_audio(cut, cache_dir=tmp_path / "cache")
+    assert audio.truncation is not None and abs(audio.truncation.held_s - audio.duration_s) < 0.01
+    again = load_audio(cut, cache_dir=tmp_path / "cache")  # from the cache: still known to be cut
+    assert again.truncation == audio.truncation and again.duration_ms == audio.duration_ms
 
 
 def test_bad_inputs_and_an_unusable_folder_raise_media_errors(media: dict[str, Path], tmp_path: Path) -> None:

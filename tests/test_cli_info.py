@@ -68,3 +68,25 @@ def test_as_a_real_process(media: dict[str, Path], tmp_path: Path) -> None:
                          cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr == "verbatim: empty.wav is empty (0 bytes).\n"
+
+
+def test_info_says_how_much_a_cut_recording_holds(media: dict[str, Path], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from audio_factory import make_truncated
+
+    cut = make_truncated(media["wav"], tmp_path / "cut.wav", keep_fraction=0.5)
+    assert main(["info", str(cut)]) == 0
+    out = capsys.readouterr().out
+    assert "cut short: holds 0:02 of the 0:04 its header promises" in out
+    assert main(["info", "--json", str(cut)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["truncated"] is True and 1.9 < data["held_s"] < 2.2
+
+
+def test_no_c_library_prints_on_the_terminal_for_a_text_file_named_mp3(tmp_path: Path) -> None:
+    fake = tmp_path / "text.mp3"
+    fake.write_text("this is a note, not a recording\n" * 60)
+    result = subprocess.run([sys.executable, "-m", "app.cli", "info", str(fake)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout == "" and result.stderr.strip().splitlines() == [
+        "verbatim: text.mp3 is not an audio or video file."]

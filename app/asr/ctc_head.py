@@ -214,7 +214,7 @@ def load_granite_aligner(folder: str | Path, device: torch.device, dtype: torch.
 
     folder = Path(folder)
     try:
-        config = GraniteSpeechConfig.from_pretrained(str(folder), local_files_only=True)
+        config = GraniteSpeechConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise ModelError(f"The config.json in {folder} cannot be read ({str(exc).splitlines()[0][:200]}).") from None
     head = load_ctc_head(folder, config.encoder_config.hidden_dim, config.text_config.vocab_size, device, dtype)

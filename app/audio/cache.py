@@ -24,6 +24,7 @@ import numpy as np
 
 from app.audio.decode import SAMPLE_RATE, check_path, iter_16k_mono
 from app.audio.peaks import PeakBuilder, PeakPyramid
+from app.audio.truncation import Truncation
 from app.core.errors import MediaError
 from app.core.fingerprint import media_fingerprint
 
@@ -40,6 +41,7 @@ class AudioData:
     duration_ms: int
     source: Path
     cache_file: Path | None = None
+    truncation: Truncation | None = None  # the file holds less than its header promises (salvaged)
     sample_rate: ClassVar[int] = SAMPLE_RATE
 
     @property
@@ -122,9 +124,10 @@ def _decode_into(media: Path, fingerprint: str, raw: Path, sidecar: Path, peaks:
     """Stream the decode into `raw` (and the peaks beside it); returns the sample count."""
     fd, tmp = tempfile.mkstemp(dir=raw.parent, prefix=raw.name, suffix=".part")
     builder = PeakBuilder()
+    cut: list[Truncation] = []
     try:
         with os.fdopen(fd, "wb") as f:
-            for block in iter_16k_mono(media):
+            for block in iter_16k_mono(media, cut.append):
                 block.astype("<f4", copy=False).tofile(f)
                 builder.add(block)
             f.flush()
@@ -137,6 +140,8 @@ def _decode_into(media: Path, fingerprint: str, raw: Path, sidecar: Path, peaks:
     builder.save(peaks, SAMPLE_RATE)
     meta = {"format_version": FORMAT_VERSION, "samples": n, "sample_rate": SAMPLE_RATE, "dtype": "float32",
             "fingerprint": fingerprint, "source": str(media), "source_mtime_ns": media.stat().st_mtime_ns}
+    if cut:
+        meta["declared_s"] = cut[0].declared_s
     _atomic_write_text(sidecar, json.dumps(meta, indent=1))
     return n
 
@@ -156,4 +161,13 @@ def load_audio(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str] |
             reason = exc.strerror or type(exc).__name__
             raise MediaError(f"The decoded audio of {media.name} could not be saved in {folder} ({reason}).") from exc
     samples = np.memmap(raw, dtype=np.float32, mode="r", shape=(n,))
-    return AudioData(samples, fingerprint, round(n * 1000 / SAMPLE_RATE), media, raw)
+    return AudioData(samples, fingerprint, round(n * 1000 / SAMPLE_RATE), media, raw, _declared(sidecar, n))
+
+
+def _declared(sidecar: Path, n: int) -> Truncation | None:
+    """The truncation an entry's sidecar records (a salvaged, cut-short recording), if any."""
+    try:
+        declared = json.loads(sidecar.read_text(encoding="utf-8")).get("declared_s")
+    except (OSError, ValueError):
+        return None
+    return Truncation(n / SAMPLE_RATE, float(declared)) if isinstance(declared, (int, float)) else None

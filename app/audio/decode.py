@@ -13,16 +13,14 @@ import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
+from app.audio.truncation import Truncation, is_short
 from app.core.errors import MediaError
 
 SAMPLE_RATE = 16_000
-_SHORTFALL_S = 1.0  # a decode this much (and the fractions below) shorter than declared is a truncated file
-_SHORTFALL_STRICT = 0.05  # the audio stream's own declared length
-_SHORTFALL_LOOSE = 0.25  # only the container's length (it may include a longer video)
 
 
 @dataclass(frozen=True)
@@ -35,20 +33,15 @@ class MediaInfo:
     channels: int
     codec: str
     has_video: bool
+    declared_s: float | None = None  # the length the header promises (more than the file holds when cut)
 
 
 def check_path(path: str | os.PathLike[str]) -> Path:
-    """The path as a `Path`, or a `MediaError` if it is missing, a folder, unreadable or empty."""
-    p = Path(path)
-    if not p.exists():
-        raise MediaError(f"{p} does not exist.")
-    if p.is_dir():
-        raise MediaError(f"{p.name} is a folder, not a recording.")
-    if not os.access(p, os.R_OK):
-        raise MediaError(f"{p.name} cannot be read (permission denied).")
-    if p.stat().st_size == 0:
-        raise MediaError(f"{p.name} is empty (0 bytes).")
-    return p
+    """The path as a `Path`, or a `MediaError` if it is missing, not a regular file (a folder, a FIFO,
+    a socket, a device), unreadable or empty: checked before anything reads it."""
+    from app.core.input_checks import check_input_file
+
+    return check_input_file(path, "recording")
 
 
 def _open_reader(p: Path):
@@ -73,7 +66,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         reader.close()
     if f.sample_rate <= 0 or f.channels <= 0:
         raise MediaError(f"{p.name} has no usable audio track.")
-    return MediaInfo(p, f.duration_s, f.sample_rate, f.channels, f.codec, f.has_video)
+    return MediaInfo(p, f.duration_s, f.sample_rate, f.channels, f.codec, f.has_video, f.declared_s)
 
 
 class _Raised:
@@ -147,11 +140,14 @@ def _resampled(blocks: Iterator[tuple[np.ndarray, int]]) -> Iterator[np.ndarray]
             yield np.asarray(tail, dtype=np.float32)
 
 
-def iter_16k_mono(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
+def iter_16k_mono(path: str | os.PathLike[str],
+                  on_truncated: Callable[[Truncation], None] | None = None) -> Iterator[np.ndarray]:
     """Yield the recording as consecutive 16 kHz mono float32 blocks (a few seconds each).
 
-    The checks that need the whole file (nothing decoded, far shorter than declared) raise `MediaError`
-    after the last block, so a caller streaming to disk must discard what it wrote when that happens.
+    A file that holds far less than its header promises (a recorder that died, a half-copied file) is
+    decoded as far as it goes and `on_truncated` is told how much it holds. The checks that need the
+    whole file (nothing decoded at all, mostly unreadable packets) raise `MediaError` after the last block,
+    so a caller streaming to disk must discard what it wrote when that happens.
     """
     p = check_path(path)
     reader = _open_reader(p)
@@ -175,15 +171,12 @@ def iter_16k_mono(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
     if outcome.bad_packets > max(10, outcome.good_packets):
         raise MediaError(f"{p.name} is too damaged to decode ({outcome.bad_packets} unreadable packets).")
     declared = facts.declared_s
-    if declared:
-        fraction = _SHORTFALL_STRICT if facts.declared_strict else _SHORTFALL_LOOSE
-        if declared - decoded_s > max(_SHORTFALL_S, fraction * declared):
-            raise MediaError(
-                f"{p.name} is truncated: only {decoded_s:.1f} s of its {declared:.1f} s could be decoded."
-            )
+    if declared and is_short(decoded_s, declared, facts.declared_strict) and on_truncated is not None:
+        on_truncated(Truncation(decoded_s, declared))
 
 
-def decode_16k_mono(path: str | os.PathLike[str]) -> np.ndarray:
+def decode_16k_mono(path: str | os.PathLike[str],
+                    on_truncated: Callable[[Truncation], None] | None = None) -> np.ndarray:
     """The whole recording as one 16 kHz mono float32 array (use `app.audio.cache.load_audio` for long files)."""
-    parts = list(iter_16k_mono(path))
+    parts = list(iter_16k_mono(path, on_truncated))
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)

@@ -50,7 +50,10 @@ class SoundfileReader:
     def __init__(self, path: Path) -> None:
         import soundfile as sf
 
-        self._sf = sf.SoundFile(str(path))  # raises if libsndfile does not know the format
+        from app.audio.native_quiet import quiet_native_stderr
+
+        with quiet_native_stderr():  # libmpg123 prints "Note: Illegal Audio-MPEG-Header" for non-MP3 bytes
+            self._sf = sf.SoundFile(str(path))  # raises if libsndfile does not know the format
         info = self._sf
         codec = "flac" if info.format == "FLAC" else _SF_CODECS.get(info.subtype, info.subtype.lower())
         duration = info.frames / info.samplerate if info.frames > 0 else 0.0
@@ -63,12 +66,15 @@ class SoundfileReader:
         """Yield (mono float32 block, sample rate) until the end or the first read error."""
         import soundfile as sf
 
+        from app.audio.native_quiet import quiet_native_stderr
+
         rate = self._sf.samplerate
         size = int(BLOCK_S * rate)
         try:
             while True:
                 try:
-                    data = self._sf.read(size, dtype="float32", always_2d=True)
+                    with quiet_native_stderr():
+                        data = self._sf.read(size, dtype="float32", always_2d=True)
                 except (sf.LibsndfileError, RuntimeError):
                     self.outcome.stopped_by_error = True
                     return

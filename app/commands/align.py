@@ -23,7 +23,12 @@ def run(args: argparse.Namespace) -> int:
     from app.audio.decode import decode_16k_mono
     from app.core.project import load_project, save_project
 
+    from app.core.input_checks import check_input_file, refuse_overwriting_inputs
+
+    check_input_file(args.project, "project")
     project = load_project(args.project)
+    if args.output is not None:
+        refuse_overwriting_inputs(args.output, {"the recording": project.media_path})
     if project.media_path is None:
         raise ProjectError("The project names no recording, so there is nothing to align against.")
     start_ms, end_ms = (args.range if args.range else (None, None))

@@ -125,7 +125,11 @@ def run(args: argparse.Namespace) -> int:
     from app.core.document import Transcript
     from app.core.project import Project, save_project
 
+    from app.core.input_checks import refuse_overwriting_inputs
+
     check_path(args.media)
+    refuse_overwriting_inputs(args.output, {"the recording": args.media,
+                                            "the keywords file": getattr(args, "keywords_file", None)})
     output = Path(args.output)
     if not output.parent.resolve().is_dir():
         raise ProjectError(f"The folder {output.parent} does not exist; create it or choose another output.")

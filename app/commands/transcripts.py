@@ -13,7 +13,7 @@ from pathlib import Path
 from app.core.errors import ImportExportError, MediaError, VerbatimError
 from app.core.exporters import ExportOptions, export_document
 from app.core.importers import import_transcript
-from app.core.timecode import format_timecode
+from app.core.timecode import FAR_PAST_MS, format_timecode
 
 # a transcript may end a little after the recording (rounding, a last word's tail) without a warning
 OVERRUN_TOLERANCE_MS = 1000
@@ -32,11 +32,12 @@ def run_import(args: argparse.Namespace) -> int:
     """Make a project from a subtitle or Verbatim JSON file and the recording it belongs to."""
     from app.audio.decode import probe
     from app.core.fingerprint import media_fingerprint
+    from app.core.input_checks import check_input_file, refuse_overwriting_inputs
     from app.core.project import Project, save_project
 
-    media = Path(args.media)
-    if not media.is_file():
-        raise MediaError(f"The recording {media} does not exist.")
+    media = check_input_file(Path(args.media), "recording")
+    check_input_file(Path(args.subtitles), "transcript")
+    refuse_overwriting_inputs(args.output, {"the recording": media, "the transcript being imported": args.subtitles})
     transcript = import_transcript(args.subtitles)
     info = probe(media)
     duration_ms = int(round(info.duration_s * 1000)) if info.duration_s is not None else None
@@ -44,6 +45,10 @@ def run_import(args: argparse.Namespace) -> int:
         fingerprint = media_fingerprint(media)
     except OSError as exc:
         raise MediaError(f"Cannot read the recording {media}: {exc.strerror or exc}.") from exc
+    if duration_ms is not None and transcript.duration_ms > duration_ms + FAR_PAST_MS:
+        raise ImportExportError(
+            f"The transcript runs to {format_timecode(transcript.duration_ms)}, far past the end of {media.name} "
+            f"({format_timecode(duration_ms)}); import it with the recording it belongs to.")
     if duration_ms is not None and transcript.duration_ms > duration_ms + OVERRUN_TOLERANCE_MS:
         print(
             f"verbatim: warning: the transcript runs to {format_timecode(transcript.duration_ms)}, "
@@ -67,12 +72,19 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Write a project as SRT, WebVTT, DOCX, plain text or Verbatim JSON."""
     from app.commands.quotes import run_export_selection
+    from app.core.exporters import EXTENSIONS
+    from app.core.input_checks import check_input_file, refuse_other_kind, refuse_overwriting_inputs
     from app.core.project import load_project
 
+    check_input_file(Path(args.project), "project")
+    refuse_overwriting_inputs(args.output, {"the project being exported": args.project})
+    if args.format in EXTENSIONS:
+        refuse_other_kind(args.output, EXTENSIONS[args.format])
+    project = load_project(args.project)
+    refuse_overwriting_inputs(args.output, {"the project's recording": project.media_path})
     selected = run_export_selection(args)  # --only highlights, or --from/--to
     if selected is not None:
         return selected
-    project = load_project(args.project)
     if len(project.transcript) == 0:
         raise ImportExportError(f"The project {Path(args.project).name} has no words to export.")
     options = ExportOptions(

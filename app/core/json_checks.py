@@ -7,18 +7,63 @@ sentence that says what is wrong, and nothing in it is ever executed.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, Iterable
+
+MAX_DEPTH = 64  # no Verbatim file nests deeper than ~5; bounded so a hostile file cannot exhaust the stack
+MAX_INT_DIGITS = 20  # checked before int(): Python refuses (slowly, with ValueError) past 4300 digits
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class Invalid(Exception):
     """A detail of what is wrong in a project's data (turned into a ProjectError sentence)."""
 
 
+def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """Raise Invalid when JSON `text` nests objects/arrays deeper than `limit` (strings are skipped)."""
+    depth = 0
+    for m in _STRUCTURE.finditer(text):
+        c = m.group(0)
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                raise Invalid(f"it is nested more than {limit} levels deep")
+        elif c in "]}":
+            depth -= 1
+
+
+def _bounded_int(s: str) -> int:
+    if len(s.lstrip("-")) > MAX_INT_DIGITS:
+        raise Invalid(f"it holds a number with {len(s.lstrip('-'))} digits")
+    return int(s)
+
+
+def _finite_float(s: str) -> float:
+    if len(s) > 400:
+        raise Invalid("it holds a number written with hundreds of digits")
+    value = float(s)
+    if not math.isfinite(value):
+        raise Invalid(f"it holds the number {s[:20]}, which is too large")
+    return value
+
+
+def loads_bounded(text: str, object_pairs_hook: Any = None) -> Any:
+    """`json.loads` with nesting, integer length and float range bounded; Invalid or JSONDecodeError."""
+    check_depth(text)
+    try:
+        return json.loads(text, object_pairs_hook=object_pairs_hook, parse_int=_bounded_int,
+                          parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise Invalid("it is nested too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise Invalid(f"it holds {name}, which is not a number")
+
+
 def parse_json_strict(raw: bytes) -> Any:
     """Parse JSON bytes, refusing duplicate keys, NaN and Infinity. Raises Invalid."""
-
-    def no_constants(name: str) -> Any:
-        raise Invalid(f"it holds {name}, which is not a number")
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         d: dict[str, Any] = {}
@@ -33,11 +78,9 @@ def parse_json_strict(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise Invalid("it is not UTF-8 text") from None
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+        return loads_bounded(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise Invalid(f"not valid JSON at line {exc.lineno}") from None
-    except RecursionError:
-        raise Invalid("it is nested too deeply") from None
 
 
 def check_keys(d: dict[str, Any], allowed: set[str], where: str, required: Iterable[str] = ()) -> None:

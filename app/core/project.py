@@ -31,10 +31,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word
 from app.core.errors import ProjectError
@@ -49,6 +52,7 @@ from app.core.json_checks import (
     get_str,
     parse_json_strict,
 )
+from app.core.timecode import MAX_TIME_MS
 
 SCHEMA_VERSION = 2
 APP_MARKER = "verbatim"
@@ -162,7 +166,8 @@ def write_atomically(path: Path, text: str) -> None:
     """
     path = Path(path)
     folder = path.parent
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    remove_stale_temporaries(path)
+    tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     data = text.encode("utf-8")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -187,6 +192,41 @@ def write_atomically(path: Path, text: str) -> None:
             raise ProjectError(f"Could not save {path.name} in {folder}: {exc.strerror or exc}.") from exc
         raise
     _fsync_folder(folder)
+
+
+_LEGACY_TMP_AGE_S = 60.0  # temporaries without a pid (older versions): stale after this long
+
+
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete the temporary files that killed saves of `path` left beside it; returns how many.
+
+    A temporary is `.NAME.PID.XXXXXXXX.tmp`: it is stale when process PID no longer runs (a save in
+    flight in a live process is never touched). Nothing but this file's own temporaries is matched.
+    """
+    from app.core.project_lock import pid_alive
+
+    path = Path(path)
+    pattern = re.compile(r"\." + re.escape(path.name) + r"\.(?:(\d+)\.)?[0-9a-f]{8}\.tmp")
+    removed = 0
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m is None:
+            continue
+        try:
+            if m.group(1) is not None:
+                stale = int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1)))
+            else:
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_TMP_AGE_S
+            if stale and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed += 1
+        except (OSError, ValueError):
+            continue
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -231,8 +271,11 @@ def project_from_dict(data: Any, base_dir: Path | None) -> Project:
 
 def load_project(path: str | os.PathLike[str]) -> Project:
     """Read a project file. Raises ProjectError with one clear sentence; never modifies the file."""
+    from app.core.input_checks import check_input_file
+
     p = Path(path)
     name = p.name
+    check_input_file(p, "project")  # a folder, a FIFO or a device is refused before anything reads it
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -285,8 +328,9 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     words = [_parse_word(w, i) for i, w in enumerate(get_list(data, "words", ""))]
     words = _migrate_words(data["schema_version"], words)
     duration = get_int(media, "duration_ms", "media", optional=True)
-    if duration is not None and duration < 0:
-        raise Invalid("media.duration_ms is negative")
+    if duration is not None and (duration < 0 or duration > MAX_TIME_MS):
+        raise Invalid("media.duration_ms is negative or beyond any recording")
+    check_word_times(words, duration)
     transcript = Transcript.from_words(words, speakers, keywords, settings)
     transcript.set_highlights(highlights_from_data(data))
     return Project(
@@ -297,13 +341,11 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     )
 
 
-def _migrate_words(version: int, words: list[Word]) -> list[Word]:
-    """Bring the words of an older schema up to this one (paragraph breaks came with schema 2)."""
-    if version < 2:
-        from app.core.paragraphs import migrate_schema1_words
-
-        return migrate_schema1_words(words)
-    return words
+    if duration is not None and (duration < 0 or duration > MAX_TIME_MS):
+        raise Invalid("media.duration_ms is negative or beyond any recording")
+    check_word_times(words, duration)
+    transcript = Transcript.from_words(words, speakers, keywords, settings)
+    transcript.set_highlights(highlights_from_data(data))
 
 
 def _resolve_media(media: dict[str, Any], base_dir: Path | None) -> Path | None:
@@ -361,6 +403,8 @@ def _parse_word(d: Any, i: int) -> Word:
     start, end = get_int(d, "s", where), get_int(d, "e", where)
     if start < 0 or end < 0:
         raise Invalid(f"{where} has a negative time")
+    if end > MAX_TIME_MS:
+        raise Invalid(f"{where} has a time beyond any recording ({end} ms)")
     if end < start:
         raise Invalid(f"{where} ends before it starts")
     conf = d.get("c")

@@ -118,11 +118,29 @@ class RecoveryJournal:
             raise ProjectError(f"Could not remove the recovery journal {self.path}: {exc.strerror or exc}.") from None
 
 
+def instance_journal(project: Project, root: Path | None = None) -> RecoveryJournal:
+    """A journal in the user data folder that belongs to this process alone: for a project opened
+    read-only (another instance journals beside the file) and for an autosave that cannot write beside
+    the project. It is found at the next start like the journal of a never-saved project."""
+    key = f"{project.media_fingerprint or 'untitled'}-pid{os.getpid()}"
+    return RecoveryJournal(None, key, root)
+
+
+def _live_instance(name: str) -> bool:
+    """True for the journal of another instance that still runs (see `instance_journal`)."""
+    from app.core.project_lock import pid_alive
+
+    m = re.search(r"-pid(\d+)" + re.escape(_UNSAVED_SUFFIX) + "$", name)
+    return m is not None and int(m.group(1)) != os.getpid() and pid_alive(int(m.group(1)))
+
+
 def find_orphan_journals(root: Path | None = None) -> list[RecoveryJournal]:
-    """Journals of never-saved projects left in `root` (newest first), to offer at start-up."""
+    """Journals of never-saved projects left in `root` (newest first), to offer at start-up; the
+    per-instance journals of instances still running are not orphans."""
     folder = Path(root if root is not None else default_recovery_root())
     try:
-        found = [p for p in folder.iterdir() if p.name.endswith(_UNSAVED_SUFFIX) and p.is_file()]
+        found = [p for p in folder.iterdir()
+                 if p.name.endswith(_UNSAVED_SUFFIX) and p.is_file() and not _live_instance(p.name)]
     except OSError:
         return []
     stamped = []

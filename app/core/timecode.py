@@ -14,8 +14,16 @@ _MS_PER_HOUR = 3_600_000
 _MS_PER_MINUTE = 60_000
 
 # hours: one or more digits (WebVTT allows more than 99); minutes and seconds: two digits, below 60.
-_CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d{2}):(\d{2})(?:([.,])(\d{1,3}))?\s*$")
-_STAMP = re.compile(r"^\s*\[(\d+):(\d{2}):(\d{2})\]\s*$")
+_CLOCK = re.compile(r"^\s*(?:(\d{1,7}):)?(\d{2}):(\d{2})(?:([.,])(\d{1,3}))?\s*$")  # digits bounded before int()
+MAX_TIME_MS = 10**10  # about 115 days: no recording is longer, so a larger time is a damaged file
+FAR_PAST_MS = 10 * 60_000  # an imported transcript this far past its recording's end belongs to another one
+_STAMP = re.compile(r"^\s*\[(\d{1,7}):(\d{2}):(\d{2})\]\s*$")
+
+
+def _shown(text: str) -> str:
+    """The text as quoted in a sentence: at most 40 characters (a damaged file may hold megabytes)."""
+    t = text.strip()
+    return t if len(t) <= 40 else t[:37] + "..."
 
 
 def _split(ms: int) -> tuple[int, int, int, int]:
@@ -63,24 +71,28 @@ def _parse(text: str, *, separators: str, need_hours: bool, need_fraction: bool,
         raise ImportExportError(f"The {kind} timecode {text!r} is not text.")
     m = _CLOCK.match(text)
     if m is None:
-        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode.')
+        raise ImportExportError(f'"{_shown(text)}" is not a valid {kind} timecode.')
     hours, minutes, seconds, sep, frac = m.groups()
     if need_hours and hours is None:
-        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode: it has no hours.')
+        raise ImportExportError(f'"{_shown(text)}" is not a valid {kind} timecode: it has no hours.')
     if sep is None and need_fraction:
-        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode: it has no milliseconds.')
+        raise ImportExportError(f'"{_shown(text)}" is not a valid {kind} timecode: it has no milliseconds.')
     if sep is not None and sep not in separators:
         raise ImportExportError(
-            f'"{text.strip()}" is not a valid {kind} timecode: "{sep}" cannot separate milliseconds.'
+            f'"{_shown(text)}" is not a valid {kind} timecode: "{sep}" cannot separate milliseconds.'
         )
     if exact_ms and frac is not None and len(frac) != 3:
-        raise ImportExportError(f'"{text.strip()}" is not a valid {kind} timecode: milliseconds need three digits.')
+        raise ImportExportError(f'"{_shown(text)}" is not a valid {kind} timecode: milliseconds need three digits.')
     if int(minutes) > 59 or int(seconds) > 59:
         raise ImportExportError(
-            f'"{text.strip()}" is not a valid {kind} timecode: minutes and seconds must be below 60.'
+            f'"{_shown(text)}" is not a valid {kind} timecode: minutes and seconds must be below 60.'
         )
     millis = int((frac or "0").ljust(3, "0"))  # "5" after the separator means 500 ms
-    return int(hours or 0) * _MS_PER_HOUR + int(minutes) * _MS_PER_MINUTE + int(seconds) * 1000 + millis
+    total = int(hours or 0) * _MS_PER_HOUR + int(minutes) * _MS_PER_MINUTE + int(seconds) * 1000 + millis
+    if total > MAX_TIME_MS:
+        raise ImportExportError(
+            f'"{_shown(text)}" is too far in time ({int(hours or 0)} hours) to be a {kind} timecode.')
+    return total
 
 
 def parse_timecode(text: str) -> int:

@@ -101,10 +101,14 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     else:
         window = MainWindow()
     window.show()
+    from app.ui.session_end import SessionEndGuard
+
+    session_end = SessionEndGuard(app, window)  # SIGTERM, SIGHUP, logout: the journal is written first
     demo_folder = start_up(window, path, demo, guide=not shot)
     if shot:
         _schedule_screenshot(window, app, Path(shot))
     status = app.exec()
+    session_end.uninstall()
     window.shutdown()
     if demo_folder is not None:  # the demo's temporary copy is not left behind (Save put it elsewhere)
         shutil.rmtree(demo_folder, ignore_errors=True)

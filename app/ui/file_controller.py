@@ -1,9 +1,12 @@
 """Projects in the window: open (media or project), save, save as, recent files, autosave and recovery.
 
-The controller owns the open `Project`, its undo stack and its recovery journal. A change starts a
-~3 s single-shot timer that writes the journal; saving writes the project atomically, marks the undo
-stack clean and discards the journal. Opening a project whose journal is newer offers to recover it;
-a project whose recording moved asks where it went (and checks the fingerprint).
+The controller owns the open `Project`, its undo stack and its recovery journal. The journal is
+written at most ~2 s after the first unjournaled change however fast the person types (`JournalTimer`),
+on a writer thread; saving writes the project atomically, marks the undo stack clean and discards the
+journal. A project is locked for this window (`ProjectGuard`): another instance opens it read-only or as
+a copy, and a file changed on disk is never overwritten without asking. Opening a project whose journal
+is newer offers to recover it; a project whose recording moved asks where it went (and checks the
+fingerprint).
 """
 
 from __future__ import annotations
@@ -12,20 +15,24 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
+from app.core.crash_log import log_exception, unexpected_sentence
 from app.core.document import Transcript
 from app.core.errors import ProjectError, VerbatimError
 from app.core.fingerprint import media_fingerprint
 from app.core.project import PROJECT_SUFFIX, Project, load_project, save_project
-from app.core.recovery import RecoveryJournal, find_orphan_journals
+from app.core.recovery import RecoveryJournal, find_orphan_journals, instance_journal
 from app.ui.dialogs.prompts import MEDIA_FILTER, ask_recover, ask_relink, ask_save_changes
+from app.ui.journal_timer import MAX_WAIT_MS, JournalTimer
+from app.ui.notice_bar import NoticeBar
+from app.ui.project_guard import OnDisk, ProjectGuard
 from app.ui.undo import DocumentUndoStack
 
 PROJECT_FILTER = "Verbatim projects (*.verbatim *.json)"
 MAX_RECENT = 10
-AUTOSAVE_MS = 3000
+AUTOSAVE_MS = MAX_WAIT_MS
 
 
 def is_project_file(path: Path) -> bool:
@@ -38,7 +45,8 @@ class FileController(QObject):
     project_opened = Signal(object, object)  # Project, DocumentUndoStack
     recent_changed = Signal()
     message = Signal(str)  # a status-bar line
-    _journal_failed = Signal(str)  # from the journal writer thread
+    _journal_failed = Signal(str, object)  # from the journal writer thread: sentence, the snapshot
+    _journal_ok = Signal()
 
     def __init__(self, parent: QWidget, settings: QSettings, recovery_root: Path | None = None) -> None:
         super().__init__(parent)
@@ -48,15 +56,15 @@ class FileController(QObject):
         self.project: Project | None = None
         self.undo_stack: DocumentUndoStack | None = None
         self.journal: RecoveryJournal | None = None
-        self.autosave_ms = AUTOSAVE_MS
-        self._autosave = QTimer(self)
-        self._autosave.setSingleShot(True)
-        self._autosave.timeout.connect(self.write_journal)
+        self._autosave = JournalTimer(self.write_journal, self)
+        self.guard = ProjectGuard(parent)
+        self.notices = NoticeBar(parent) if isinstance(parent, QMainWindow) else None
         # The journal is serialised and written off the GUI thread (~50 ms for a 2-hour interview);
         # one writer thread keeps writes in order, and every discard waits for the write in flight.
         self._journal_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._journal_write: Future | None = None
-        self._journal_failed.connect(lambda text: self.message.emit(f"Autosave failed: {text}"))
+        self._journal_failed.connect(self._on_journal_failed)
+        self._journal_ok.connect(lambda: self._notice("autosave", None))
 
     # -- naming -----------------------------------------------------------------------------------
 
@@ -68,6 +76,33 @@ class FileController(QObject):
         if p.path is not None:
             return p.path.stem
         return p.media_path.stem if p.media_path is not None else "Untitled"
+
+    @property
+    def autosave_ms(self) -> int:
+        """The longest a change waits before it is in the journal."""
+        return self._autosave.max_wait_ms
+
+    @autosave_ms.setter
+    def autosave_ms(self, ms: int) -> None:
+        self._autosave.max_wait_ms = ms
+        self._autosave.quiet_ms = min(self._autosave.quiet_ms, ms)
+
+    @property
+    def read_only(self) -> bool:
+        """True when another instance holds this project: saving needs a new name."""
+        return self.guard.read_only
+
+    def _notice(self, key: str, text: str | None) -> None:
+        if self.notices is None:
+            return
+        if text is None:
+            self.notices.clear_notice(key)
+        else:
+            self.notices.show_notice(key, text)
+
+    def show_truncation(self, truncation: Any, name: str) -> None:
+        """A banner while the open recording is one cut short (salvaged: only what it holds is there)."""
+        self._notice("truncated", truncation.sentence(name) if truncation is not None else None)
 
     @property
     def modified(self) -> bool:
@@ -92,20 +127,35 @@ class FileController(QObject):
         except VerbatimError as exc:
             QMessageBox.warning(self._window, "Cannot Open", str(exc))
             return False
+        except Exception as exc:  # a bug: one sentence here, the traceback in the crash log
+            QMessageBox.warning(self._window, "Cannot Open",
+                                unexpected_sentence(exc, f"open {path.name}", log_exception(exc, f"open {path}")))
+            return False
 
     def open_media(self, path: Path) -> bool:
         """Start a new, unsaved project for a recording, or recover the unsaved work on it that a crash
         left behind (its journal is keyed by the recording's fingerprint and would otherwise be
         overwritten by the next autosave)."""
-        path = Path(path).resolve()
-        fingerprint = media_fingerprint(path)
+        from app.audio.decode import probe
+        from app.core.input_checks import check_input_file
+
+        path = check_input_file(Path(path), "recording").resolve()
+        probe(path)  # headers only: a file that is not a recording is refused before the open work is replaced
+        try:
+            fingerprint = media_fingerprint(path)
+        except OSError as exc:
+            raise VerbatimError(f"{path.name} cannot be read: {exc.strerror or exc}.") from None
         journal = RecoveryJournal(None, fingerprint, self._recovery_root)
+        project = Project(Transcript(), path, fingerprint, None, None)
+        if not self.guard.claim_journal(journal.path):  # another instance works on this recording
+            self._install(project, modified=False, journal=instance_journal(project, self._recovery_root))
+            self.add_recent(path)
+            return True
         if journal.exists() and self._offer(journal, path):
             return True
         if self._open_project_beside(path, fingerprint):
             return True
-        project = Project(Transcript(), path, fingerprint, None, None)
-        self._install(project, modified=False)
+        self._install(project, modified=False, journal=journal)
         self.add_recent(path)
         return True
 
@@ -146,11 +196,25 @@ class FileController(QObject):
 
     def open_project(self, path: Path) -> bool:
         """Open a project, offering its recovery journal when that is newer, relinking moved media."""
-        path = Path(path).resolve()
+        from app.core.input_checks import check_input_file
+
+        path = check_input_file(Path(path), "project").resolve()
+        claimed = self.guard.claim(path)
+        if claimed is None:
+            return False
+        path = claimed
+        try:
+            return self._open_claimed(path)
+        except BaseException:
+            self.guard.release()
+            raise
+
+    def _open_claimed(self, path: Path) -> bool:
+        self.guard.release_journal()
         journal = RecoveryJournal(path, None, self._recovery_root)
         recovered = False
         project: Project | None = None
-        if journal.has_newer_than_project():
+        if not self.guard.read_only and journal.has_newer_than_project():
             if ask_recover(self._window, path.name):
                 try:
                     project = journal.load()
@@ -162,7 +226,12 @@ class FileController(QObject):
         if project is None:
             project = load_project(path)
         relinked = self._relink_if_moved(project)
-        self._install(project, modified=recovered or relinked)
+        self.guard.remember(path)
+        own_journal = instance_journal(project, self._recovery_root) if self.guard.read_only else None
+        self._install(project, modified=recovered or relinked, journal=own_journal, keep_lock=True)
+        if self.guard.read_only and self.guard.read_only_owner is not None:
+            self._notice("read_only", f"Read-only: {path.name} is open in another Verbatim window "
+                         f"({self.guard.read_only_owner.describe()}). Save As keeps your changes in a new file.")
         self.add_recent(path)
         if recovered:
             self.message.emit(f"Recovered unsaved changes to {path.name}.")
@@ -171,11 +240,17 @@ class FileController(QObject):
     def offer_orphan_recovery(self) -> bool:
         """At start-up: offer the newest journal of a never-saved project. True when one was recovered."""
         for journal in find_orphan_journals(self._recovery_root):  # newest first; a damaged one is skipped
+            if not self.guard.claim_journal(journal.path):  # a running instance is still writing it
+                continue
             try:
                 journal.load()
             except ProjectError:
                 continue
-            return self._offer(journal)
+            recovered = self._offer(journal)
+            if not recovered:
+                self.guard.release_journal()
+            return recovered
+        self.guard.release_journal()
         return False
 
     def _relink_if_moved(self, project: Project) -> bool:
@@ -191,8 +266,14 @@ class FileController(QObject):
             project.media_fingerprint = media_fingerprint(new)
         return True
 
-    def _install(self, project: Project, modified: bool, journal: RecoveryJournal | None = None) -> None:
+    def _install(self, project: Project, modified: bool, journal: RecoveryJournal | None = None,
+                 keep_lock: bool = False) -> None:
         self._autosave.stop()
+        if not keep_lock:
+            self.guard.release()
+            self.guard.remember(None)
+        for key in ("read_only", "autosave", "truncated"):
+            self._notice(key, None)
         old = self.undo_stack
         self.project = project
         self.undo_stack = DocumentUndoStack(project.transcript, self)
@@ -212,8 +293,21 @@ class FileController(QObject):
             return False
         from app.ui.folders import is_demo_path
 
-        if self.project.path is None or is_demo_path(self.project.path):  # the demo's is a temporary folder
+        # the demo's is a temporary folder; a read-only project is saved under another name
+        if self.project.path is None or self.read_only or is_demo_path(self.project.path):
             return self.save_as()
+        if self.guard.changed_on_disk(self.project.path):
+            choice = self.guard.ask_changed(self.project.path)
+            if choice == OnDisk.SAVE_AS:
+                return self.save_as()
+            if choice == OnDisk.RELOAD:
+                self._autosave.stop()
+                self._discard_journal()
+                if self.undo_stack is not None:
+                    self.undo_stack.setClean()
+                return self.open_path(self.project.path)
+            if choice == OnDisk.CANCEL:
+                return False
         return self._save_to(self.project.path)
 
     def save_as(self, path: Path | None = None) -> bool:
@@ -238,12 +332,28 @@ class FileController(QObject):
         from app.ui.folders import bring_demo_media, remember_folder
 
         try:
+            from app.core.input_checks import refuse_overwriting_inputs
+
+            refuse_overwriting_inputs(path, {"the recording": self.project.media_path})
+            self.guard.claim_for_save(path.resolve())
             bring_demo_media(self.project, path)
             save_project(self.project, path)
         except (VerbatimError, OSError) as exc:
             QMessageBox.warning(self._window, "Save Failed", str(exc))
             return False
+        except Exception as exc:  # a bug: one sentence, the traceback in the crash log; the work stays open
+            QMessageBox.warning(self._window, "Save Failed",
+                                unexpected_sentence(exc, f"save {path.name}", log_exception(exc, f"save {path}")))
+            return False
         remember_folder(self._settings, path)
+        self.guard.remember(path)
+        self.guard.release_journal()  # saved: the journal lives beside the project file from now on
+        self._notice("read_only", None)
+        self._notice("autosave", None)
+        try:
+            instance_journal(self.project, self._recovery_root).discard()
+        except VerbatimError:
+            pass
         self._autosave.stop()
         self._discard_journal()
         self.journal = RecoveryJournal(self.project.path, self.project.media_fingerprint, self._recovery_root)
@@ -270,7 +380,7 @@ class FileController(QObject):
 
     def _on_undo_index_changed(self, _index: int) -> None:
         if self.modified:
-            self._autosave.start(self.autosave_ms)
+            self._autosave.changed()
         else:  # undone back to the saved state: a journal would only bring back what was undone
             self._autosave.stop()
             self._discard_journal()
@@ -287,12 +397,33 @@ class FileController(QObject):
             return
         self.wait_for_journal()
         self._journal_write = self._journal_writer.submit(journal.write_snapshot, data)
+        self._journal_write.snapshot = data  # type: ignore[attr-defined]  # for the fallback on failure
         self._journal_write.add_done_callback(self._on_journal_written)
 
     def _on_journal_written(self, done: Future) -> None:  # on the writer thread: hand errors to the GUI
         exc = done.exception()
         if exc is not None:
-            self._journal_failed.emit(str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}")
+            data = getattr(done, "snapshot", None)
+            self._journal_failed.emit(str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}",
+                                      data)
+        else:
+            self._journal_ok.emit()
+
+    def _on_journal_failed(self, text: str, data: object) -> None:
+        """The journal could not be written where it belongs: write it to the user data folder instead,
+        and say so in a banner until a journal write or a save succeeds."""
+        if self.project is None or not isinstance(data, dict):
+            self.message.emit(f"Autosave failed: {text}")
+            return
+        fallback = instance_journal(self.project, self._recovery_root)
+        try:
+            fallback.write_snapshot(data)
+        except VerbatimError as exc:
+            self._notice("autosave", f"Autosave failed: {text} Your changes are not backed up anywhere "
+                         f"({exc}); save the project somewhere else now.")
+            return
+        self._notice("autosave", f"Autosave cannot write beside the project ({text}) Your unsaved changes are "
+                     f"kept in {fallback.path.parent} instead until it can.")
 
     def wait_for_journal(self) -> None:
         """Block until the journal write in flight (if any) is on disk."""
@@ -317,6 +448,14 @@ class FileController(QObject):
         self._autosave.stop()
         self.wait_for_journal()
         self._journal_writer.shutdown(wait=True)
+        self.guard.release()
+        self.guard.release_journal()
+
+    def flush_journal(self) -> None:
+        """Write the journal now and wait until it is on disk (the session is ending: SIGTERM, logout)."""
+        self._autosave.stop()
+        self.write_journal()
+        self.wait_for_journal()
 
     # -- recent files -----------------------------------------------------------------------------
 

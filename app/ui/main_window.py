@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         self.waveform.set_audio(peaks, int(audio.duration_ms))
         if self.statusBar().currentMessage().startswith("Loading"):  # never over a notice that came meanwhile
             self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
+        self.files.show_truncation(getattr(audio, "truncation", None), Path(path).name)
         self.playback.set_audio(audio.samples)
         self._update_enabled()
 

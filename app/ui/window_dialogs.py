@@ -49,6 +49,20 @@ def import_transcript(window: "MainWindow", path: Path | None = None) -> None:
     except VerbatimError as exc:
         QMessageBox.warning(window, "Cannot Import Transcript", str(exc))
         return
+    except Exception as exc:  # a bug: one sentence, the traceback in the crash log; the open work stays
+        from app.core.crash_log import log_exception, unexpected_sentence
+
+        QMessageBox.warning(window, "Cannot Import Transcript",
+                            unexpected_sentence(exc, f"import {path.name}", log_exception(exc, f"import {path}")))
+        return
+    from app.core.timecode import FAR_PAST_MS, format_timecode
+
+    length = window.project.media_duration_ms
+    if length and doc.duration_ms > length + FAR_PAST_MS:
+        QMessageBox.warning(window, "Cannot Import Transcript",
+                            f"{path.name} runs to {format_timecode(doc.duration_ms)}, far past the end of this "
+                            f"recording ({format_timecode(length)}); it belongs to another recording.")
+        return
     window.undo_stack.push_command(ReplaceTranscript(list(doc.words), list(doc.speakers), keywords=doc.keywords))
     window.show_message(f"Imported {len(doc)} words from {path.name}; their times are estimates until re-aligned.")
 

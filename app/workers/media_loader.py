@@ -37,7 +37,10 @@ class _LoadWorker(QObject):
             self.failed.emit(path, str(exc), request)
         except Exception as exc:  # a bug: one sentence, details in the log
             log.exception("loading %s failed", path)
-            self.failed.emit(path, f"{Path(path).name} could not be opened ({type(exc).__name__}: {exc}).", request)
+            from app.core.crash_log import log_exception, unexpected_sentence
+
+            self.failed.emit(path, unexpected_sentence(exc, f"open {Path(path).name}",
+                                                       log_exception(exc, f"load {path}")), request)
         else:
             self.loaded.emit(path, audio, peaks, request)
 

@@ -92,6 +92,9 @@ class TranscriptionWorker(BackgroundWorker):
             self.failed.emit("The computer ran out of memory; try a smaller batch size or a shorter recording.")
         except Exception as exc:  # a bug: one sentence for the user, the traceback in the log
             log.exception("transcription failed")
+            from app.core.crash_log import log_exception
+
+            log_exception(exc, "transcribe")  # the traceback where a bug report can find it
             self.failed.emit(f"Transcription failed unexpectedly ({type(exc).__name__}: {exc}).")
         else:
             self.finished.emit(token.cancelled)

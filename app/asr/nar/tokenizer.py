@@ -22,7 +22,8 @@ def load_tokenizer(folder: Path) -> Any:
 
     try:
         if (folder / "tokenizer.json").is_file():  # no need to read the (non-transformers) model config
-            return PreTrainedTokenizerFast.from_pretrained(str(folder))
-        return AutoTokenizer.from_pretrained(str(folder))
+            return PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True,
+                                                           trust_remote_code=False)
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     except Exception as exc:  # a broken tokenizer file is the user's folder, not our bug
         raise ModelError(f"The tokenizer in {folder} cannot be loaded ({type(exc).__name__}).") from None

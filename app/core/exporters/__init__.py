@@ -41,6 +41,9 @@ def export_document(
     project_path = getattr(source, "path", None)
     if project_path is not None and Path(path).resolve() == Path(project_path).resolve():
         raise ImportExportError("The export would overwrite the project itself; choose another output file.")
+    from app.core.input_checks import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs(path, {"the project": project_path, "the recording": getattr(source, "media_path", None)})
     return exporter(source, path, options)
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word, default_color
 from app.core.errors import ImportExportError
 from app.core.exporters.json_export import FORMAT_MARKER, FORMAT_VERSION
-from app.core.json_checks import valid_text
+from app.core.json_checks import Invalid, loads_bounded, valid_text
+from app.core.timecode import MAX_TIME_MS
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -49,6 +50,8 @@ def _settings(raw: Any) -> TranscriptionSettings:
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} is not a whole number of milliseconds")
+    if value > MAX_TIME_MS:
+        raise ValueError(f"{what} {value} ms lies beyond any recording")
     return value
 
 
@@ -96,9 +99,11 @@ def transcript_from_dict(data: dict[str, Any], name: str = "the file") -> Transc
 def load_json(path: Path, text: str) -> Transcript:
     """A transcript from Verbatim JSON text: an exported transcript or a project file."""
     try:
-        data = json.loads(text)
+        data = loads_bounded(text)
     except json.JSONDecodeError as exc:
         raise ImportExportError(f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}).") from None
+    except Invalid as exc:
+        raise ImportExportError(f"{path.name} cannot be imported: {exc}.") from None
     if isinstance(data, dict) and data.get("format") == FORMAT_MARKER:
         return transcript_from_dict(data, path.name)
     if isinstance(data, dict) and "schema_version" in data:

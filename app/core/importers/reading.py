@@ -18,11 +18,9 @@ MAX_BYTES = 200 * 1024 * 1024  # no transcript is this large; refuse rather than
 
 def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text with `\\n` line ends and no BOM; ImportExportError when it is missing, empty or binary."""
-    p = Path(path)
-    if not p.exists():
-        raise ImportExportError(f"The file {p} does not exist.")
-    if p.is_dir():
-        raise ImportExportError(f"{p} is a folder, not a transcript file.")
+    from app.core.input_checks import check_input_file
+
+    p = check_input_file(Path(path), "transcript")  # folders, FIFOs, devices: refused before reading
     try:
         if p.stat().st_size > MAX_BYTES:
             raise ImportExportError(f"{p.name} is too large to be a transcript.")

@@ -2,8 +2,12 @@
 
 A cue is not a paragraph: a new segment starts only where the speaker changes or where the silence
 between cues is at least `PARAGRAPH_GAP_MS`. Speakers come from WebVTT voice spans (`<v Name>`) and,
-in SRT, from lines that start with a name of one to three capitalised words and a colon ("MAYOR:",
-"Jane Doe:"); such a name holds until the next one. Other markup is dropped.
+in SRT, from a name of one to three capitalised words and a colon ("MAYOR:", "Jane Doe:") only in the
+forms exporters write: at the start of a cue where the same name recurs, in capitals ("MAYOR OKAFOR:"),
+or opening the file's first cue (Verbatim's own SRT names the speaker there and at every change); once
+a file is labelled so, every cue that opens with a name is a turn. Otherwise "Look: we never..." is
+text, never a speaker. A name holds until the next one. Only the tags SRT defines (b, i, u, s, font,
+and {\\...} overrides) are dropped: "<laughs>" is text.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ class RawCue:
 # -- SRT ----------------------------------------------------------------------------------------
 
 _SRT_TIMING = re.compile(r"^\s*([\d:.,]+)\s*-->\s*([\d:.,]+)(?:\s.*)?$")
-_SRT_TAG = re.compile(r"</?[A-Za-z][^>]*>|\{\\[^}]*\}")
+_SRT_TAG = re.compile(r"</?(?:[biusBIUS]|font|FONT|Font)(?:\s[^<>]*)?>|\{\\[^}]*\}")
 _SRT_SPEAKER = re.compile(r"^\s*([^\W\d_][^\s:]*(?:[ \t]+[^\s:]+){0,2}):(?:[ \t]+|$)(.*)$")
 _NAME_PARTICLES = {"de", "da", "di", "del", "van", "von", "der", "den", "la", "le", "bin", "al", "el", "du"}
 
@@ -78,20 +82,42 @@ def parse_srt_text(text: str, name: str = "the file") -> list[RawCue]:
             raise ImportExportError(f"{name} is not an SRT file: line {n} comes before any subtitle time.")
     if not blocks:
         raise ImportExportError(f"{name} holds no SRT subtitles.")
+    cleaned = [[line for line in (_SRT_TAG.sub("", raw).strip() for raw in text_lines) if line]
+               for _, _, _, text_lines in blocks]
+    accepted = _speaker_names(cleaned)
     cues: list[RawCue] = []
     speaker: str | None = None
-    for start, end, n, text_lines in blocks:
+    for (start, end, n, _), lines in zip(blocks, cleaned, strict=True):
         runs: list[tuple[str | None, str]] = []
-        for raw in text_lines:
-            line = _SRT_TAG.sub("", raw).strip()
-            if not line:
-                continue
+        for k, line in enumerate(lines):
             found = _speaker_prefix(line)
-            if found is not None:
+            if found is not None and found[0] in accepted and (k == 0 or found[0].isupper()):
                 speaker, line = found
+                if not line.strip():
+                    continue
             runs.append((speaker, line))
         cues.append(RawCue(start, end, n, tuple(runs)))
     return cues
+
+
+def _speaker_names(cues: list[list[str]]) -> set[str]:
+    """The names that label speakers in this SRT file (see the module docstring)."""
+    openers: dict[str, int] = {}
+    capitals: set[str] = set()
+    first = _speaker_prefix(cues[0][0]) if cues and cues[0] else None
+    for lines in cues:
+        for k, line in enumerate(lines):
+            found = _speaker_prefix(line)
+            if found is None:
+                continue
+            if k == 0:
+                openers[found[0]] = openers.get(found[0], 0) + 1
+            if found[0].isupper() and sum(c.isalpha() for c in found[0]) >= 2:
+                capitals.add(found[0])
+    accepted = {name for name, count in openers.items() if count >= 2} | capitals
+    if first is not None:  # Verbatim's own SRT names the speaker of the very first cue
+        accepted.add(first[0])
+    return accepted | set(openers) if accepted else set()
 
 
 # -- WebVTT -------------------------------------------------------------------------------------

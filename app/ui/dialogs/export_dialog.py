@@ -12,8 +12,17 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
-    QMessageBox, QPushButton, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
 )
 
 from app.core.errors import VerbatimError
@@ -174,6 +183,12 @@ class ExportDialog(QDialog):
             self.written = self.export()
         except VerbatimError as exc:
             QMessageBox.warning(self, "Export Failed", str(exc))
+            return
+        except Exception as exc:  # a bug: one sentence, the traceback in the crash log
+            from app.core.crash_log import log_exception, unexpected_sentence
+
+            QMessageBox.warning(self, "Export Failed",
+                                unexpected_sentence(exc, f"export {target.name}", log_exception(exc, f"export {target}")))
             return
         self.remember()
         self.accept()

@@ -1,0 +1,107 @@
+"""Recordings cut short: a recorder that died mid-interview, a half-copied file. Keep what is there.
+
+A truncated file's header promises more than it holds. Decoding keeps everything that is there (see
+`app.audio.decode.iter_16k_mono`) and reports a `Truncation`; `verbatim info` measures how much the file
+holds without decoding it (`contained_seconds`), so both can say "holds 12:31 of the 58:00 its header
+promises".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SHORTFALL_S = 1.0  # shorter than declared by this much (and the fraction below) is a cut file
+SHORTFALL_STRICT = 0.05  # the audio stream's own declared length
+SHORTFALL_LOOSE = 0.25  # only the container's length (it may include a longer video)
+
+
+def clock(seconds: float) -> str:
+    """`12:31`, or `1:02:09` past an hour (whole seconds, rounded down)."""
+    s = max(0, int(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """A recording holds `held_s` seconds of the `declared_s` its header promises."""
+
+    held_s: float
+    declared_s: float
+
+    def sentence(self, name: str) -> str:
+        """"interview.wav is cut short: it holds 12:31 of the 58:00 its header promises.\""""
+        return (f"{name} is cut short: it holds {clock(self.held_s)} of the {clock(self.declared_s)} its header "
+                "promises; everything that is there can be used.")
+
+
+def is_short(held_s: float, declared_s: float | None, strict: bool = True) -> bool:
+    """Whether `held_s` falls far enough below `declared_s` to call the file truncated."""
+    if not declared_s:
+        return False
+    fraction = SHORTFALL_STRICT if strict else SHORTFALL_LOOSE
+    return declared_s - held_s > max(SHORTFALL_S, fraction * declared_s)
+
+
+def _wav_held_s(path: Path) -> float | None:
+    """Seconds of sample data a WAV file holds, from its size (None when it is not a plain RIFF WAV)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            rate = align = 0
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if cid == b"fmt ":
+                    fmt = f.read(size + (size & 1))
+                    rate = int.from_bytes(fmt[4:8], "little")
+                    align = int.from_bytes(fmt[12:14], "little")
+                elif cid == b"data":
+                    if rate <= 0 or align <= 0:
+                        return None
+                    left = os.fstat(f.fileno()).st_size - f.tell()
+                    return (max(0, min(left, size)) // align) / rate
+                else:
+                    f.seek(size + (size & 1), os.SEEK_CUR)
+    except OSError:
+        return None
+
+
+def _demuxed_s(path: Path) -> float | None:
+    """Seconds of audio packets FFmpeg finds in the file (demuxed, not decoded: fast)."""
+    import av
+    import av.error
+
+    from app.audio.native_quiet import quiet_native_stderr
+
+    try:
+        with quiet_native_stderr(), av.open(str(path), metadata_errors="ignore") as c:
+            if not c.streams.audio:
+                return None
+            stream = c.streams.audio[0]
+            base = stream.time_base
+            start = stream.start_time or 0
+            end = None
+            try:
+                for packet in c.demux(stream):
+                    if packet.pts is not None and base is not None:
+                        stop = packet.pts + (packet.duration or 0)
+                        end = stop if end is None else max(end, stop)
+            except (av.error.FFmpegError, OSError):
+                pass
+            return None if end is None or base is None else float((end - start) * base)
+    except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def contained_seconds(path: Path) -> float | None:
+    """How many seconds of audio the file really holds, without decoding it where possible."""
+    held = _wav_held_s(path)
+    return held if held is not None else _demuxed_s(path)
