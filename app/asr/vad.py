@@ -195,8 +195,8 @@ def silero_mask(audio: np.ndarray) -> SpeechMask | None:
 
 def energy_mask(audio: np.ndarray) -> SpeechMask:
     """Speech per 10 ms frame by level (`segmentation.voiced_frames`); the cost is the level over 150 ms."""
-    from app.asr.segmentation import frame_levels
-    from app.asr.segmentation import voiced_frames as energy_voiced
+    from app.asr.levels import frame_levels
+    from app.asr.levels import voiced_frames as energy_voiced
 
     return SpeechMask(energy_voiced(audio), smooth(frame_levels(audio), 15), "energy", 2.0)
 

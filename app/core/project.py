@@ -341,11 +341,26 @@ def _parse(data: dict[str, Any], base_dir: Path | None) -> Project:
     )
 
 
-    if duration is not None and (duration < 0 or duration > MAX_TIME_MS):
-        raise Invalid("media.duration_ms is negative or beyond any recording")
-    check_word_times(words, duration)
-    transcript = Transcript.from_words(words, speakers, keywords, settings)
-    transcript.set_highlights(highlights_from_data(data))
+def _migrate_words(version: int, words: list[Word]) -> list[Word]:
+    """Bring the words of an older schema up to this one (paragraph breaks came with schema 2)."""
+    if version < 2:
+        from app.core.paragraphs import migrate_schema1_words
+
+        return migrate_schema1_words(words)
+    return words
+
+
+def check_word_times(words: list[Word], duration_ms: int | None) -> None:
+    """Refuse words out of time order (Invalid names the first one).
+
+    Words past the recording's stored length are kept: a recording may since have been salvaged from a
+    cut copy, and refusing the project would lose the work. Every time is below MAX_TIME_MS already.
+    """
+    prev_start = -1
+    for i, w in enumerate(words):
+        if w.start_ms < prev_start:
+            raise Invalid(f"words[{i}] starts before the word ahead of it (the words are out of time order)")
+        prev_start = w.start_ms
 
 
 def _resolve_media(media: dict[str, Any], base_dir: Path | None) -> Path | None:
