@@ -154,7 +154,7 @@ class QuotesController(QObject):
         self._update_enabled()
 
     def _on_doc_changed(self, change: Change) -> None:
-        if change.kind in (ChangeKind.WORDS, ChangeKind.HIGHLIGHTS):
+        if change.touches_words or change.kind == ChangeKind.HIGHLIGHTS:
             self._w.waveform.marks.refresh()
             self.transcript_marks.schedule()
         if self._words is not None and self._doc is not None and self._words[1] > len(self._doc):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFi
 from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
 from app.asr.registry import MODELS
 from app.core.errors import VerbatimError
-from app.ui.dialogs.first_run_dialog import gui_offline_help, short_path, title
+from app.ui.dialogs.model_words import gui_offline_help, short_path, title
 from app.workers.download_worker import ModelDownload
 
 STATE_TEXT = {"ready": "Downloaded", "partial": "Partly downloaded", "missing": "Not downloaded"}
