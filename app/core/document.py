@@ -313,7 +313,7 @@ def _same_text(old: Sequence[Word], new: Sequence[Word]) -> bool:
     """Whether `new` only re-times `old`: as many words, with the same text, speaker and paragraph starts."""
     return bool(old) and len(old) == len(new) and all(
         a.text == b.text and a.speaker == b.speaker and a.starts_segment == b.starts_segment
-        for a, b in zip(old, new))
+        for a, b in zip(old, new, strict=True))
 
 
 def _scan_segments(words: list[Word], lo: int, hi: int) -> list[Segment]:

@@ -65,7 +65,10 @@ class MainWindow(QMainWindow):
         self.speakers_panel = SpeakersPanel()
         self.transcribe_panel = TranscribePanel(self.settings)
         # models are checked (and marked in the model list) for the engines that load them from this computer
-        self.model_flow = ModelFlow(self, model_store, enabled=model_store is not None or engine_factory is None)
+        self.model_flow = ModelFlow(self.transcribe_panel, self.settings, model_store,
+                                    enabled=model_store is not None or engine_factory is None, parent=self)
+        self.model_flow.message.connect(self.show_message)
+        self.model_flow.marks_changed.connect(self._update_model_label)
         self._build_layout()
         self.acts = build_actions(self)
         self._recent_menu = build_menus(self, self.acts)
@@ -75,7 +78,8 @@ class MainWindow(QMainWindow):
                                          device=lambda: self.transcription.device, parent=self)
         self._build_status_bar()
         self._connect()
-        self.quotes = QuotesController(self)  # highlights, quote copy, selection, clips (Quotes menu)
+        self.quotes = QuotesController(self.editor, self.waveform.marks, self.playback, parent=self)
+        self._place_quotes()  # highlights, quote copy, selection, clips (Quotes menu)
         fill_recent_menu(self._recent_menu, self)
         self._update_title()
         self._update_enabled()
@@ -148,6 +152,27 @@ class MainWindow(QMainWindow):
         self.realign.model_wanted.connect(self.model_flow.offer_model)
         self.undo_group.indexChanged.connect(lambda _i: self.realign.update_action())
         self.transcribe_panel.changed.connect(self.realign.refresh)
+
+    def _place_quotes(self) -> None:
+        quotes = self.quotes
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, quotes.dock)
+        self.acts.update(quotes.actions)
+        for action in quotes.actions.values():
+            self.addAction(action)  # shortcuts work wherever the focus is
+        bar = self.menuBar()
+        before = next((a for a in bar.actions() if a.text().replace("&", "") == "Transcribe"), None)
+        if before is not None:  # Playback, Quotes, Transcribe
+            bar.insertMenu(before, quotes.menu)
+        else:
+            bar.addMenu(quotes.menu)
+        self.files.project_opened.connect(quotes.set_project)
+        quotes.message.connect(self.show_message)
+        for job in (self.transcription, self.realign):
+            job.running_changed.connect(lambda _r: quotes.set_blocked(self._job_running()))
+
+    def _job_running(self) -> bool:
+        """A transcription or a re-alignment writes the document."""
+        return bool(self.transcription.running or self.realign.running)
 
     # -- files --------------------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ open (`set_stack`, `set_audio`, `set_blocked`), and it answers through signals (
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
