@@ -113,7 +113,6 @@ def test_no_circles_in_asr_core_audio_server() -> None:
     assert bad == [], "import circles: " + "; ".join(" <-> ".join(g) for g in bad)
 
 
-@pytest.mark.xfail(reason="app/ui circles are being removed at merge time (issue 15)", strict=False)
 def test_no_circles_anywhere_in_app() -> None:
     assert cycles(import_graph()) == []
 

@@ -82,7 +82,12 @@ class TranscriptionSettings:
 
 
 class ChangeKind(str, Enum):
+    """What a change touched. TIMING: words kept their text, speaker and paragraph starts; only their
+    times, confidence or timing source changed (a boundary drag, a re-alignment), so views that show
+    text need not re-render it."""
+
     WORDS = "words"
+    TIMING = "timing"
     SPEAKERS = "speakers"
     META = "meta"
     HIGHLIGHTS = "highlights"
@@ -90,13 +95,20 @@ class ChangeKind(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What one mutation did. For WORDS: `removed` words at `start` were replaced by `inserted` words."""
+    """What one mutation did. For WORDS and TIMING: `removed` words at `start` were replaced by
+    `inserted` words (for TIMING the two counts are equal). `origin` names who made the change (the
+    widget that pushed it), so a view can skip the echo of its own edit."""
 
     kind: ChangeKind
     start: int = 0
     removed: int = 0
     inserted: int = 0
     origin: object | None = None
+
+    @property
+    def touches_words(self) -> bool:
+        """True for WORDS and TIMING changes: words or their times changed in [start, start+inserted)."""
+        return self.kind in (ChangeKind.WORDS, ChangeKind.TIMING)
 
 
 Listener = Callable[[Change], None]
@@ -223,7 +235,8 @@ class Transcript:
         self._words[start:end] = list(new_words)
         self._update_segments(start, end, len(new_words))
         self._starts = None
-        self._notify(Change(ChangeKind.WORDS, start, end - start, len(new_words), origin))
+        kind = ChangeKind.TIMING if _same_text(old, self._words[start:start + len(new_words)]) else ChangeKind.WORDS
+        self._notify(Change(kind, start, end - start, len(new_words), origin))
         return old
 
     def _update_segments(self, start: int, end: int, inserted: int) -> None:
@@ -294,6 +307,13 @@ class Transcript:
         self._highlights = highlights
         self._notify(Change(ChangeKind.HIGHLIGHTS, origin=origin))
         return old
+
+
+def _same_text(old: Sequence[Word], new: Sequence[Word]) -> bool:
+    """Whether `new` only re-times `old`: as many words, with the same text, speaker and paragraph starts."""
+    return bool(old) and len(old) == len(new) and all(
+        a.text == b.text and a.speaker == b.speaker and a.starts_segment == b.starts_segment
+        for a, b in zip(old, new, strict=True))
 
 
 def _scan_segments(words: list[Word], lo: int, hi: int) -> list[Segment]:

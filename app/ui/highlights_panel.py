@@ -117,7 +117,7 @@ class HighlightsPanel(QWidget):
         self.refresh()
 
     def _on_doc_changed(self, change: Change) -> None:
-        if change.kind in (ChangeKind.WORDS, ChangeKind.SPEAKERS, ChangeKind.HIGHLIGHTS):
+        if change.touches_words or change.kind in (ChangeKind.SPEAKERS, ChangeKind.HIGHLIGHTS):
             self.refresh()
 
     def refresh(self) -> None:

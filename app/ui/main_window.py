@@ -25,7 +25,7 @@ from app.ui.quotes_controller import QuotesController
 from app.ui.realign_controller import AlignerFactory, RealignController
 from app.ui.speakers_panel import SpeakersPanel
 from app.ui.timefmt import format_ms
-from app.ui.toolbar import WINDOW_STYLE, build_toolbar
+from app.ui.toolbar import WINDOW_STYLE, SpeedLabel, build_toolbar
 from app.ui.transcribe_panel import TranscribePanel
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.transcription_controller import TranscriptionController
@@ -64,16 +64,22 @@ class MainWindow(QMainWindow):
         self.speakers_panel = SpeakersPanel()
         self.transcribe_panel = TranscribePanel(self.settings)
         # models are checked (and marked in the model list) for the engines that load them from this computer
-        self.model_flow = ModelFlow(self, model_store, enabled=model_store is not None or engine_factory is None)
+        self.model_flow = ModelFlow(self.transcribe_panel, self.settings, model_store,
+                                    enabled=model_store is not None or engine_factory is None, parent=self)
+        self.model_flow.message.connect(self.show_message)
+        self.model_flow.marks_changed.connect(self._update_model_label)
         self._load_server_models()
         self._build_layout()
         self.acts = build_actions(self)
         self._recent_menu = build_menus(self, self.acts)
-        build_toolbar(self, self.acts)
-        self.realign = RealignController(self, self.acts["realign"], aligner_factory)
+        self.speed_label = SpeedLabel()
+        build_toolbar(self, self.acts, self.transcribe_panel, self.speed_label)
+        self.realign = RealignController(self.acts["realign"], self.editor, self.transcribe_panel, aligner_factory,
+                                         device=lambda: self.transcription.device, parent=self)
         self._build_status_bar()
         self._connect()
-        self.quotes = QuotesController(self)  # highlights, quote copy, selection, clips (Quotes menu)
+        self.quotes = QuotesController(self.editor, self.waveform.marks, self.playback, parent=self)
+        self._place_quotes()  # highlights, quote copy, selection, clips (Quotes menu)
         fill_recent_menu(self._recent_menu, self)
         self._update_title()
         self._update_enabled()
@@ -110,6 +116,7 @@ class MainWindow(QMainWindow):
         self.word_label.setToolTip("The word under the text cursor: its time and where the time came from")
         self.position_label = QLabel("0:00.0")
         self.model_label = QLabel()
+        bar.addPermanentWidget(self.realign.widget)
         bar.addPermanentWidget(self.transcription.widget)
         for w in (self.word_label, self.model_label, self.position_label):
             bar.addPermanentWidget(w)
@@ -132,11 +139,40 @@ class MainWindow(QMainWindow):
         self.editor.cursor_word_changed.connect(self._on_editor_cursor_word_changed)
         self.editor.message.connect(self.show_message)
         self.editor.match_found.connect(self._on_editor_match_found)
+        self.transcription.running_changed.connect(self.realign.set_blocked)
         self.transcription.running_changed.connect(self._on_transcription_running_changed)
         self.transcription.message.connect(self.show_message)
-        self.realign.running_changed.connect(self._on_transcription_running_changed)
+        self._connect_realign()
         self.transcribe_panel.changed.connect(self._update_model_label)
         self.acts["follow"].toggled.connect(lambda on: setattr(self.editor, "follow_playback", on))
+
+    def _connect_realign(self) -> None:
+        self.realign.running_changed.connect(self._on_transcription_running_changed)
+        self.realign.message.connect(self.show_message)
+        self.realign.model_wanted.connect(self.model_flow.offer_model)
+        self.undo_group.indexChanged.connect(lambda _i: self.realign.update_action())
+        self.transcribe_panel.changed.connect(self.realign.refresh)
+
+    def _place_quotes(self) -> None:
+        quotes = self.quotes
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, quotes.dock)
+        self.acts.update(quotes.actions)
+        for action in quotes.actions.values():
+            self.addAction(action)  # shortcuts work wherever the focus is
+        bar = self.menuBar()
+        before = next((a for a in bar.actions() if a.text().replace("&", "") == "Transcribe"), None)
+        if before is not None:  # Playback, Quotes, Transcribe
+            bar.insertMenu(before, quotes.menu)
+        else:
+            bar.addMenu(quotes.menu)
+        self.files.project_opened.connect(quotes.set_project)
+        quotes.message.connect(self.show_message)
+        for job in (self.transcription, self.realign):
+            job.running_changed.connect(lambda _r: quotes.set_blocked(self._job_running()))
+
+    def _job_running(self) -> bool:
+        """A transcription or a re-alignment writes the document."""
+        return bool(self.transcription.running or self.realign.running)
 
     # -- files --------------------------------------------------------------------------------------
 
@@ -168,6 +204,9 @@ class MainWindow(QMainWindow):
     def _on_files_project_opened(self, project: Project, stack: Any) -> None:
         self.playback.set_audio(None)
         self.audio = None
+        self.realign.set_audio(None)
+        self.transcription.set_current_stack(stack)
+        self.realign.set_stack(stack)
         for old in self.undo_group.stacks():
             self.undo_group.removeStack(old)
         self.undo_group.addStack(stack)
@@ -201,6 +240,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
         self.files.show_truncation(getattr(audio, "truncation", None), Path(path).name)
         self.playback.set_audio(audio.samples)
+        self.realign.set_audio(audio.samples)
         self._update_enabled()
 
     def _on_loader_failed(self, path: Path, message: str) -> None:

@@ -9,27 +9,39 @@
 
 `enabled` is False for windows whose engines do not load models from this computer (tests with a
 scripted engine); then Transcribe is never held back and the model list carries no marks.
+
+The flow gets its collaborators (the transcribe panel, the settings, the widget its dialogs open over)
+in its constructor and answers through signals: `message` for the status bar, `marks_changed` when the
+model list's marks were re-read (the window's model line follows).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtWidgets import QWidget
 
 from app.asr.model_store import ModelStore
 from app.ui.model_readiness import ChoiceState, choice_states
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.ui.transcribe_panel import TranscribePanel
 
 
 class ModelFlow(QObject):
     """The window's link between its transcription choice and the models on this computer."""
 
-    def __init__(self, window: MainWindow, store: ModelStore | None, enabled: bool) -> None:
-        super().__init__(window)
-        self._window = window
+    message = Signal(str)
+    marks_changed = Signal()
+    """The model list's marks were re-read from this computer."""
+
+    def __init__(self, panel: TranscribePanel, settings: QSettings, store: ModelStore | None, enabled: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._panel = panel
+        self._settings = settings
         self._store = store
         self.enabled = enabled
         self.first_run: Any = None
@@ -44,13 +56,13 @@ class ModelFlow(QObject):
 
     def states(self) -> dict[str, ChoiceState]:
         """The state of every choice in the toolbar's model list."""
-        return choice_states(self._window.transcribe_panel.choices(), self.store)
+        return choice_states(self._panel.choices(), self.store)
 
     def refresh(self) -> None:
         """Re-read what is installed and mark the model list."""
         if self.enabled:
-            self._window.transcribe_panel.set_model_states(self.states())
-            self._window.update_model_label()
+            self._panel.set_model_states(self.states())
+            self.marks_changed.emit()
 
     # -- the checks ------------------------------------------------------------------------------
 
@@ -68,7 +80,7 @@ class ModelFlow(QObject):
             return True
         from app.ui.dialogs.first_run_dialog import DISMISSED_KEY
 
-        dismissed = self._window.settings.value(DISMISSED_KEY, False, type=bool)
+        dismissed = self._settings.value(DISMISSED_KEY, False, type=bool)
         if not dismissed and not self.store.any_ready() and self.show_first_run(force=True) is not None:
             return False
         self.show_missing(state)
@@ -80,7 +92,7 @@ class ModelFlow(QObject):
         """Open the first-run guide (non-blocking); `force` shows it even when "Not now" was said before."""
         from app.ui.dialogs.first_run_dialog import maybe_show_first_run
 
-        dialog = maybe_show_first_run(self._window, self._window.settings, self.store, force=force)
+        dialog = maybe_show_first_run(self._parent, self._settings, self.store, force=force)
         if dialog is not None:
             self.first_run = dialog
             dialog.model_chosen.connect(self._on_first_run_model_chosen)
@@ -91,13 +103,13 @@ class ModelFlow(QObject):
         """The one dialog that lists everything `state`'s choice still needs."""
         from app.ui.dialogs.missing_models_dialog import MissingModelsDialog
 
-        label = self._window.transcribe_panel.choice_label(state.choice)
-        dialog = MissingModelsDialog(label, [state], self._window)
+        label = self._panel.choice_label(state.choice)
+        dialog = MissingModelsDialog(label, [state], self._parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.get_models.connect(self.show_models)
         self.missing_dialog = dialog
         dialog.open()
-        self._window.show_message(f"{label} needs models that are not on this computer yet.")
+        self.message.emit(f"{label} needs models that are not on this computer yet.")
         return dialog
 
     def offer_model(self, key: str, purpose: str) -> Any:
@@ -107,7 +119,7 @@ class ModelFlow(QObject):
             return None
         from app.ui.dialogs.missing_models_dialog import MissingModelsDialog
 
-        dialog = MissingModelsDialog(purpose, [state], self._window)
+        dialog = MissingModelsDialog(purpose, [state], self._parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.get_models.connect(self.show_models)
         self.missing_dialog = dialog
@@ -118,7 +130,7 @@ class ModelFlow(QObject):
         """Transcribe > Models…, on model `key` when given; the marks are refreshed when it closes."""
         from app.ui.dialogs.models_dialog import show_models_dialog
 
-        dialog = show_models_dialog(self._window, self.store)
+        dialog = show_models_dialog(self._parent, self.store)
         if key:
             dialog.select(key)
         dialog.finished.connect(lambda *_: self.refresh())
@@ -126,7 +138,7 @@ class ModelFlow(QObject):
         return dialog
 
     def _on_first_run_model_chosen(self, key: str) -> None:
-        self._window.transcribe_panel.select(model=key)
+        self._panel.select(model=key)
         self.refresh()
-        name = self._window.transcribe_panel.choice_label(key)
-        self._window.show_message(f"Transcription will use {name}.")
+        name = self._panel.choice_label(key)
+        self.message.emit(f"Transcription will use {name}.")

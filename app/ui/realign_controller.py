@@ -7,16 +7,22 @@ selection those touching it, on the align worker's thread; the editor is read-on
 status bar shows progress with a Cancel button. The results are applied at the end as one QUndoStack
 macro of `SpliceWords` per run: words keep their text and speaker and become ALIGNED; a run the
 aligner could not place keeps its interpolated times, and the status bar says how many failed.
+
+The controller never reads the window: it gets its collaborators (the action, the editor for the
+selection, the transcribe panel for the chosen model) in its constructor, the window tells it what is
+open (`set_stack`, `set_audio`, `set_blocked`), and it answers through signals (`running_changed`,
+`message`, `model_wanted`). The window adds `widget` to its status bar.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.asr.realign import AlignerFactory, has_interpolated, runs_touching
 from app.core.document import Word
@@ -25,7 +31,8 @@ from app.ui.transcription_controller import ProgressWidget
 from app.workers.align_worker import AlignThread, RealignRequest
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.ui.transcribe_panel import TranscribePanel
+    from app.ui.transcript_editor import TranscriptEditor
 
 WHAT_IT_DOES = ("Re-time the words you typed or changed (their times are only interpolated) against the "
                 "recording; with a selection, only the edited words in it")
@@ -42,19 +49,25 @@ class RealignController(QObject):
 
     running_changed = Signal(bool)
     message = Signal(str)
+    model_wanted = Signal(str, str)
+    """(model key, purpose): no model on this computer can align; the window offers to get this one."""
 
-    def __init__(self, window: "MainWindow", action: QAction, factory: AlignerFactory | None = None) -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(self, action: QAction, editor: TranscriptEditor, panel: TranscribePanel,
+                 factory: AlignerFactory | None = None, device: Callable[[], str | None] = lambda: None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._editor = editor
+        self._panel = panel
+        self._device = device
         self.action = action
         self.factory = factory or AlignerFactory()
         self._thread: AlignThread | None = None
         self.widget = ProgressWidget()
         self.widget.cancel_button.clicked.connect(self.cancel)
-        window.statusBar().addPermanentWidget(self.widget)
-        self.message.connect(window.show_message)
-        window.undo_group.indexChanged.connect(lambda _i: self.update_action())
-        window.transcribe_panel.changed.connect(self.refresh)
+        self._current: Any = None  # the undo stack of the open project
+        self._samples: Any = None  # the open recording's samples
+        self._blocked = False  # another job (a transcription) writes the document
         self._found: tuple[str | None, str] = (None, "")
         self._found_at = -CHECK_EVERY_S
         self._stack: Any = None
@@ -66,6 +79,23 @@ class RealignController(QObject):
         self.last_error: str | None = None
         self.last_cancelled = False
 
+    # -- what the window has open -------------------------------------------------------------------
+
+    def set_stack(self, stack: Any) -> None:
+        """The open project's undo stack (None: no project); a run for an earlier one is not applied."""
+        self._current = stack
+        self.update_action()
+
+    def set_audio(self, samples: Any) -> None:
+        """The open recording's samples (None: not loaded)."""
+        self._samples = samples
+        self.update_action()
+
+    def set_blocked(self, blocked: bool) -> None:
+        """Another job (a transcription) is writing the document: no re-alignment meanwhile."""
+        self._blocked = blocked
+        self.update_action()
+
     # -- availability -------------------------------------------------------------------------------
 
     def aligner_model(self, force: bool = False) -> tuple[str | None, str]:
@@ -74,7 +104,7 @@ class RealignController(QObject):
         if force or now - self._found_at > CHECK_EVERY_S:
             from app.ui.model_readiness import without_command_line
 
-            model, why = self.factory.find(self._window.transcribe_panel.model_key)
+            model, why = self.factory.find(self._panel.model_key)
             self._found = (model, without_command_line(why))
             self._found_at = now
         return self._found
@@ -86,10 +116,9 @@ class RealignController(QObject):
 
     def update_action(self) -> None:
         """Enable the action when it can run now; its tooltip says what it does, or why it cannot."""
-        w = self._window
-        doc = w.project.transcript if w.project is not None else None
+        doc = self._current.document if self._current is not None else None
         enabled = False
-        if doc is None or w.audio is None:
+        if doc is None or self._samples is None:
             tip = "Open a project with its recording to re-align edited words."
         else:
             model, why = self.aligner_model()
@@ -100,7 +129,7 @@ class RealignController(QObject):
                 enabled, tip = True, f"{why} Choose Re-align to see how to get it."
             else:
                 enabled, tip = True, f"{WHAT_IT_DOES} (model: {model})."
-        busy = self.running or w.transcription.running
+        busy = self.running or self._blocked
         self.action.setEnabled(enabled and not busy)
         self.action.setToolTip(tip)
         self.action.setStatusTip(tip)
@@ -109,31 +138,18 @@ class RealignController(QObject):
 
     def selected_range(self) -> tuple[int, int | None]:
         """[first, last) word indices of the editor's selection; (0, None) without one (the whole transcript)."""
-        editor = self._window.editor
-        cursor = editor.text_view().textCursor()
-        if not cursor.hasSelection():
-            return 0, None
-        layout = editor.layout_model()
-        a, b = cursor.selectionStart(), cursor.selectionEnd()
-        first, last = layout.word_at_position(a), layout.word_at_position(b - 1)
-        if first < 0 or last < 0:
-            return 0, None
-        span = layout.word_span(first)
-        if span is not None and span[1] <= a:
-            first += 1  # the selection starts in the space after this word
-        return first, max(first, last) + 1
+        return self._editor.selected_words()
 
     def start(self) -> None:
         """Re-align the edited words of the selection (or of the whole transcript) in the background."""
-        w = self._window
-        stack = w.undo_stack
-        if self.running or w.transcription.running or stack is None or w.audio is None:
+        stack, samples = self._current, self._samples
+        if self.running or self._blocked or stack is None or samples is None:
             return
         model, why = self.aligner_model(force=True)
         if model is None:
             self.update_action()
             self.message.emit(why)
-            w.model_flow.offer_model(ALIGNER_MODEL, "Re-align Edited Words")
+            self.model_wanted.emit(ALIGNER_MODEL, "Re-align Edited Words")
             return
         words = list(stack.document.words)
         first, last = self.selected_range()
@@ -147,8 +163,8 @@ class RealignController(QObject):
         self.widget.begin("Re-aligning...")
         self.running_changed.emit(True)
         self.update_action()
-        request = RealignRequest(model, first, last, w.transcription.device)
-        self._ensure_thread().start(words, w.audio.samples, request)
+        request = RealignRequest(model, first, last, self._device())
+        self._ensure_thread().start(words, samples, request)
 
     def cancel(self) -> None:
         """Stop after the run being aligned; the runs aligned so far are applied."""
@@ -192,7 +208,7 @@ class RealignController(QObject):
         """Push the aligned runs as one undo step; runs whose words changed meanwhile are left out."""
         stack, old = self._stack, self._snapshot
         doc = stack.document
-        same = stack is self._window.undo_stack and len(doc) == len(old)  # another project opened meanwhile
+        same = stack is self._current and len(doc) == len(old)  # another project opened meanwhile
         runs = [(i, j, new) for i, j, new in self._aligned if same and list(doc.words[i:j]) == old[i:j]]
         self.last_failed_runs = len(self._failed) + len(self._aligned) - len(runs)
         if not runs:
@@ -230,7 +246,7 @@ class RealignController(QObject):
         self._finish()
         self.message.emit(f"Re-alignment failed: {text}")
         box = QMessageBox(QMessageBox.Icon.Warning, "Re-alignment Failed", text, QMessageBox.StandardButton.Ok,
-                          self._window)
+                          self._parent)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setModal(False)
         box.show()

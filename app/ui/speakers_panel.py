@@ -238,7 +238,7 @@ class SpeakersPanel(QWidget):
     def _on_document_changed(self, change: Change) -> None:
         if change.kind == ChangeKind.SPEAKERS:
             self.refresh()
-        elif change.kind == ChangeKind.WORDS:
+        elif change.touches_words:
             self._stats_timer.start()
 
     def _on_tree_item_changed(self, item: QTreeWidgetItem, column: int) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
 
 WINDOW_STYLE = """
 QMainWindow { background: #f3f5f8; }
@@ -18,9 +16,6 @@ QStatusBar QLabel { padding: 0 8px; }
 QDockWidget::title { background: #eef1f5; padding: 5px; font-weight: 600; }
 QSplitter::handle { background: #dde3ea; }
 """
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
 
 
 class SpeedLabel(QLabel):
@@ -42,8 +37,9 @@ def _spacer() -> QWidget:
     return w
 
 
-def build_toolbar(window: "MainWindow", acts: dict[str, QAction]) -> QToolBar:
-    """The window's single toolbar; returns it (its object name keeps the layout in saved state)."""
+def build_toolbar(window: QMainWindow, acts: dict[str, QAction], panel: QWidget, speed: QWidget) -> QToolBar:
+    """The window's single toolbar, with the transcribe `panel` and the `speed` label; returns it (its
+    object name keeps the layout in saved state)."""
     bar = QToolBar("Main", window)
     bar.setObjectName("main_toolbar")
     bar.setMovable(False)
@@ -56,7 +52,7 @@ def build_toolbar(window: "MainWindow", acts: dict[str, QAction]) -> QToolBar:
         if isinstance(button, QToolButton):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     bar.addSeparator()
-    bar.addWidget(window.transcribe_panel)
+    bar.addWidget(panel)
     acts["keywords"].setIconText("Keywords")
     acts["cancel"].setIconText("Cancel")
     bar.addAction(acts["keywords"])
@@ -75,7 +71,6 @@ def build_toolbar(window: "MainWindow", acts: dict[str, QAction]) -> QToolBar:
         button = bar.widgetForAction(acts[name])
         if isinstance(button, QToolButton):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-    window.speed_label = SpeedLabel()
-    bar.addWidget(window.speed_label)
+    bar.addWidget(speed)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
     return bar

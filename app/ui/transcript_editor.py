@@ -57,8 +57,9 @@ class TranscriptEditor(QWidget):
         super().__init__(parent)
         self._doc: Transcript | None = None
         self._stack: DocumentUndoStack | None = None
-        self._typing = False  # an edit of ours is being pushed: ignore the echo
         self._rendering = False  # we are changing the text view: ignore its signals
+        self.renders = 0
+        """How many document changes re-rendered text blocks (a timing change or our own typing do not)."""
         self._cursor_target: tuple[int, int] | None = None
         self._playing = -1
         self._last_cursor_word = -1
@@ -268,6 +269,21 @@ class TranscriptEditor(QWidget):
             cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         return cursor
 
+    def selected_words(self) -> tuple[int, int | None]:
+        """[first, last) word indices the selection touches; (0, None) without a selection."""
+        cursor = self._view.textCursor()
+        if not cursor.hasSelection():
+            return 0, None
+        layout = self._layout
+        a, b = cursor.selectionStart(), cursor.selectionEnd()
+        first, last = layout.word_at_position(a), layout.word_at_position(b - 1)
+        if first < 0 or last < 0:
+            return 0, None
+        span = layout.word_span(first)
+        if span is not None and span[1] <= a:
+            first += 1  # the selection starts in the space after this word
+        return first, max(first, last) + 1
+
     def _scroll_into_view(self, position: int) -> None:
         rect = self._view.cursorRect(self._cursor(position))
         height = self._view.viewport().height()
@@ -276,11 +292,14 @@ class TranscriptEditor(QWidget):
             bar = self._view.verticalScrollBar()
             bar.setValue(bar.value() + rect.center().y() - height // 3)
 
-    def _push(self, command: object) -> bool:
-        """Push a core command with this editor as origin; a user error is shown, not raised."""
+    def _push(self, command: object, origin: object | None = None) -> bool:
+        """Push a core command with this editor as origin; a user error is shown, not raised.
+
+        Typing passes the text view as origin: the view shows that edit already, so its echo is skipped.
+        """
         assert self._stack is not None
         try:
-            self._stack.push_command(command, origin=self)
+            self._stack.push_command(command, origin=origin or self)
         except VerbatimError as error:
             self._cursor_target = None
             self.message.emit(str(error))
@@ -350,7 +369,7 @@ class TranscriptEditor(QWidget):
     # -- typing -------------------------------------------------------------------------------------
 
     def _on_text_contents_change(self, position: int, removed: int, added: int) -> None:
-        if self._rendering or self._typing or self._doc is None or self._stack is None:
+        if self._rendering or self._doc is None or self._stack is None:
             return
         if removed == added and self._layout.consistent():
             qdoc = self._view.document()
@@ -368,11 +387,11 @@ class TranscriptEditor(QWidget):
         if not plan.blocks_changed and self._layout.segments and (
                 separator_tokens(plan.text) == [w.text for w in self._doc.words[plan.start:plan.end]]):
             return  # only spacing changed (e.g. a space typed before the next word): no edit yet
-        self._typing = True
+        self._rendering = True  # the text view shows the edit already: nothing it hears meanwhile is typing
         try:
-            ok = self._push(ReplaceText(plan.start, plan.end, plan.text, speaker=plan.speaker))
+            ok = self._push(ReplaceText(plan.start, plan.end, plan.text, speaker=plan.speaker), origin=self._view)
         finally:
-            self._typing = False
+            self._rendering = False
         removed = plan.end - plan.start
         change = Change(ChangeKind.WORDS, plan.start, removed, len(split_units(plan.text)) if ok else removed)
         qdoc = self._view.document()
@@ -393,8 +412,12 @@ class TranscriptEditor(QWidget):
     # -- changes from the document ----------------------------------------------------------------------
 
     def _on_document_changed(self, change: Change) -> None:
-        if self._typing:
+        replaying = self._stack is not None and self._stack.replaying
+        if change.origin is self._view and not replaying:
             return  # our own keystroke: the text view shows it already
+        if change.kind == ChangeKind.TIMING:
+            self._on_document_retimed(change)
+            return
         if change.kind != ChangeKind.WORDS:
             if change.kind == ChangeKind.SPEAKERS:
                 self._headers_changed()
@@ -405,6 +428,7 @@ class TranscriptEditor(QWidget):
         if target is None and not replaying:
             target = cursor_after_change(self._layout, self._view.textCursor().position(), change)
         old_texts = self._layout.shown_texts(change.start, change.start + change.removed) if replaying else []
+        self.renders += 1
         self._rendering = True
         try:
             _, _, kept = self._layout.sync(change)
@@ -427,6 +451,24 @@ class TranscriptEditor(QWidget):
         self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
         self._on_view_cursor_moved()
         self.find_bar.refresh()
+
+    def _on_document_retimed(self, change: Change) -> None:
+        """Words got new times (a boundary drag, a re-alignment): their text, the cursor and the
+        selection stay; only their styles (timing source, confidence) and the headers' times update."""
+        if not self._layout.consistent():
+            return
+        qdoc = self._view.document()
+        first = self._layout.segment_index_of(change.start)
+        last = self._layout.segment_index_of(max(change.start, change.start + change.inserted - 1))
+        self._rendering = True
+        try:
+            for number in range(first, last + 1):
+                self._highlighter.rehighlightBlock(qdoc.findBlockByNumber(number))
+        finally:
+            self._rendering = False
+        self._headers_changed()
+        self._last_cursor_word = -2  # the word under the cursor may have new times: say it again
+        self._on_view_cursor_moved()
 
     def _place_cursor(self, target: tuple[int, int], keep_scroll: bool) -> None:
         bar = self._view.verticalScrollBar()

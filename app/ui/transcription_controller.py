@@ -82,6 +82,7 @@ class TranscriptionController(QObject):
         self.widget = ProgressWidget()
         self.widget.cancel_button.clicked.connect(self.cancel)
         self._undo: Any = None
+        self._current: Any = None  # the open project's undo stack (the window says which)
         self._run_id = 0
         self._count = 0  # words of this run so far
         self._words: list[Word] = []  # the run's words as the engine gave them
@@ -224,7 +225,7 @@ class TranscriptionController(QObject):
     def _on_worker_words_ready(self, words: list[Word], speakers: list[Speaker]) -> None:
         if not self.running or self._undo is None:
             return
-        if self._undo is not getattr(self._window, "undo_stack", self._undo):
+        if not self._writes_current():
             return  # the project this run writes into was closed
         self._count += len(words)
         self._words.extend(words)
@@ -282,8 +283,15 @@ class TranscriptionController(QObject):
     def _complete_breaks(self) -> None:
         """At the end of a run: if the pauses came after the last piece, break the paragraphs once more."""
         if (self._words and not self._pushed_with_pauses and self._undo is not None
-                and self._undo is getattr(self._window, "undo_stack", self._undo)):
+                and self._writes_current()):
             self._push_words(wait_for_pauses=True)
+
+    def set_current_stack(self, stack: Any) -> None:
+        """The open project's undo stack: a run that writes into another (closed) one stops writing."""
+        self._current = stack
+
+    def _writes_current(self) -> bool:
+        return self._current is None or self._undo is self._current
 
     def _finish(self) -> None:
         self._timer.stop()

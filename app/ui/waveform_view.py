@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 
-from app.core.document import Change, ChangeKind, Transcript
+from app.core.document import Change, Transcript
 from app.core.errors import VerbatimError
 from app.ui.timefmt import format_ms
 from app.ui.waveform_items import LANE_BOTTOM, SpeakerTurnsItem, TimeAxis, WaveformViewBox, WordLaneItem, speaker_turns
@@ -107,7 +107,7 @@ class WaveformView(pg.PlotWidget):
         self._lane.set_times(self._starts / 1000.0, self._ends / 1000.0)
 
     def _on_doc_changed(self, change: Change) -> None:
-        if change.kind == ChangeKind.WORDS and self._doc is not None:
+        if change.touches_words and self._doc is not None:
             s, r, n = change.start, change.removed, change.inserted
             new = self._doc.words[s : s + n]
             self._starts = np.concatenate([self._starts[:s], [w.start_ms for w in new], self._starts[s + r :]]).astype(np.int64)

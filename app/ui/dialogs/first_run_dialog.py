@@ -22,11 +22,10 @@ from app.asr.model_store import (FIRST_RUN_MODELS, DownloadProgress, HardwareInf
                                  format_bytes, recommend)
 from app.asr.registry import ModelSpec, check_model_folder
 from app.core.errors import VerbatimError
+from app.ui.dialogs.model_words import gui_offline_help, short_path, title
 
 DISMISSED_KEY = "models/first_run_dismissed"
 
-TITLES = {"2b": "Granite Speech 4.1 2B", "plus": "Granite Speech 4.1 2B Plus", "nar": "Granite Speech 4.1 2B NAR",
-          "4.0-1b": "Granite Speech 4.0 1B"}
 GOOD_FOR = {
     "2b": "Punctuated, capitalised transcripts ready to quote, and translation. The best all-round choice.",
     "plus": "Word timestamps and speaker labels (who said what), in lowercase without punctuation.\n"
@@ -35,28 +34,6 @@ GOOD_FOR = {
 }
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese",
                   "ja": "Japanese", "it": "Italian", "zh": "Chinese"}
-
-
-def title(spec: ModelSpec) -> str:
-    """The name people see: "Granite Speech 4.1 2B"."""
-    return TITLES.get(spec.key, spec.display_name)
-
-
-def short_path(path: Path) -> str:
-    """A folder as people read it: the home folder as ~."""
-    try:
-        return "~/" + Path(path).relative_to(Path.home()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def gui_offline_help(spec: ModelSpec) -> str:
-    """What to do when the Hub cannot be reached, with GUI steps only (no command line)."""
-    return (f"{title(spec)} cannot be downloaded because this computer cannot reach huggingface.co. "
-            f"On a computer with internet access, download https://huggingface.co/{spec.hub_id}, copy the model "
-            "folder (the one with config.json) to this computer (a USB stick works), then choose it with "
-            "\u201cCopy from folder\u2026\u201d to copy it into Verbatim's model store, or with "
-            "\u201cUse local folder\u2026\u201d to use it where it is.")
 
 
 def languages_text(spec: ModelSpec) -> str:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.asr.catalog import needed_models
 from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
 from app.core.errors import VerbatimError
-from app.ui.dialogs.first_run_dialog import gui_offline_help, short_path, title
+from app.ui.dialogs.model_words import gui_offline_help, short_path, title
 from app.workers.download_worker import ModelDownload
 
 STATE_TEXT = {"ready": "Downloaded", "partial": "Partly downloaded", "missing": "Not downloaded"}
