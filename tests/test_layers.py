@@ -128,3 +128,32 @@ def test_checker_allows_downward_imports(module: str, source: str) -> None:
 def test_relative_import_in_package_init_resolves_to_package() -> None:
     assert ("app.core.exporters.srt" in [n for _, n in imported_modules("from . import srt", "app.core.exporters",
                                                                            is_package=True)])
+
+
+# What the window may use of app/asr: the catalog, option and capability types, model status and the
+# server address; all of them load without torch (checked below). Everything that needs torch runs
+# behind app/workers.
+UI_ASR_ALLOWED = ("app.asr.catalog", "app.asr.engine", "app.asr.registry", "app.asr.model_store",
+                  "app.asr.remote_engine", "app.asr.realign")
+
+
+def test_the_window_uses_only_torch_free_parts_of_asr() -> None:
+    problems = []
+    for f in sorted((APP / "ui").rglob("*.py")):
+        module = module_name(f)
+        for line, name in imported_modules(f.read_text(encoding="utf-8"), module, f.name == "__init__.py"):
+            if not name.startswith("app.asr.") or any(name == a or name.startswith(a + ".") for a in UI_ASR_ALLOWED):
+                continue
+            problems.append(f"{module}:{line} imports {name} (the window reaches app/asr only through app/workers)")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_asr_modules_the_window_uses_load_without_torch() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in UI_ASR_ALLOWED)
+            + "heavy = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+            + "assert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=APP.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

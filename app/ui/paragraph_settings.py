@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
-from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks, pauses_between
+from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks
+from app.workers.pauses import recording_pauses
 
 PAUSE_KEY = "paragraphs/pause_ms"
 SENTENCE_KEY = "paragraphs/sentence_pause_ms"
@@ -83,18 +83,9 @@ class ParagraphDialog(QDialog):
         self.pause.setValue(DEFAULT_RULES.pause_ms / 1000)
         self.sentence.setValue(DEFAULT_RULES.sentence_pause_ms / 1000)
 
-    def accept(self) -> None:  # noqa: D102 (saves the rules)
+    def accept(self) -> None:
         save_paragraph_rules(self._settings, self.rules())
         super().accept()
-
-
-def recording_pauses(samples: Any, rate: int = 16_000) -> list[tuple[int, int]]:
-    """The silences of a 16 kHz recording, in ms, as the engines see them (`speech_spans`)."""
-    if samples is None or len(samples) == 0:
-        return []
-    from app.asr.segmentation import speech_spans
-
-    return pauses_between(speech_spans(np.asarray(samples, dtype=np.float32).reshape(-1)), rate)
 
 
 def apply_paragraph_breaks(undo_stack: Any, rules: ParagraphRules, samples: Any = None) -> int:

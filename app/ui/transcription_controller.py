@@ -136,7 +136,7 @@ class TranscriptionController(QObject):
         self._undo = undo_stack
         self._count, self._steps, self._speakers, self._words = 0, 0, [], []
         self._broken, self._broken_with_pauses = [], False
-        from app.ui.paragraph_settings import recording_pauses
+        from app.workers.pauses import recording_pauses
 
         self._pauses = self._pause_finder.submit(recording_pauses, audio)  # paragraphs break at pauses too
         self._settings = None
