@@ -7,12 +7,12 @@ import itertools
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer
 
 from app.asr.align import align_words, ctc_viterbi, frames_needed, timed_words, word_frame_spans
 from app.asr.nar import ctc_collapse, load_nar
 from app.core.document import TimingSource
 from app.core.errors import ModelError, VerbatimError
-from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer
 
 
 def posteriors(labels: list[int], vocab: int, p: float = 0.9) -> np.ndarray:

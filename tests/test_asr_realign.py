@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
 from app.asr.realign import AlignerFactory, has_interpolated, retime_run, retime_runs, runs_touching
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
-from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
 M, I, A = TimingSource.MODEL, TimingSource.INTERPOLATED, TimingSource.ALIGNED
 TEXTS = "the mayor said the bridge opens in may and the city will open a station".split()

@@ -9,9 +9,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-
-from app.audio.decode import MediaInfo, decode_16k_mono, iter_16k_mono, probe
-from app.core.errors import MediaError
 from audio_factory import (
     FORMATS,
     LOSSLESS,
@@ -25,6 +22,9 @@ from audio_factory import (
     make_zero_byte,
     session_media,
 )
+
+from app.audio.decode import MediaInfo, decode_16k_mono, iter_16k_mono, probe
+from app.core.errors import MediaError
 
 RATE = 16_000
 # what audio_factory asks ffmpeg for: (source rate, channels, codec as probe names it)

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
 from app.cli import main
 from app.commands.align import interpolated_runs, retime_runs
 from app.core.document import TimingSource, Transcript, Word
 from app.core.errors import ModelError
 from app.core.project import Project, load_project, save_project
-from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
 M, I = TimingSource.MODEL, TimingSource.INTERPOLATED
 TEXTS = "the mayor said the bridge opens in may and the city will open a station".split()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from test_nar_tokenizer import install_tiny_tokenizer
+from ui_window_support import new_window, open_demo
 
 from app.asr.realign import AlignerFactory, interpolated_runs
 from app.core.document import TimingSource, Word
 from app.workers.align_worker import AlignThread, RealignRequest
-from test_nar_tokenizer import install_tiny_tokenizer
-from ui_window_support import new_window, open_demo
 
 I, A = TimingSource.INTERPOLATED, TimingSource.ALIGNED
 LONG = "the mayor said the bridge opens in may and the city will open a new station near the river"

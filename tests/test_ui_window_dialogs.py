@@ -10,13 +10,12 @@ import srt
 from docx import Document
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_window_support import new_window, open_and_wait, open_demo
 
 from app.core.document import TimingSource
 from app.ui import window_dialogs
-
 from app.ui.dialogs.export_dialog import ExportDialog
 from app.ui.dialogs.keywords_dialog import KeywordLibrary, KeywordsDialog, parse_keywords
-from ui_window_support import new_window, open_and_wait, open_demo
 
 
 def test_export_srt_with_speaker_names_and_docx_with_timestamps(qtbot, tmp_path) -> None:

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_window_support import new_window, open_and_wait, open_demo
 
 from app.core.recovery import RecoveryJournal
-from ui_window_support import new_window, open_and_wait, open_demo
 
 
 def test_autosave_writes_a_journal_that_a_new_window_offers_to_recover(qtbot, tmp_path, monkeypatch) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-
-from app.core.errors import ModelError
 from tiny_models import shared_tiny
 from ui_window_support import ScriptedEngine, new_window, open_demo
+
+from app.core.errors import ModelError
 
 
 def _wait_done(qtbot, w) -> None:

@@ -7,13 +7,13 @@ import time
 
 import numpy as np
 import pytest
+from tiny_models import shared_tiny
+from ui_window_support import ScriptedEngine
 
 from app.asr.engine import TranscribeOptions
 from app.core.document import Word
 from app.core.errors import ModelError, VerbatimError
 from app.workers.transcription_worker import TranscriptionRequest, TranscriptionThread
-from tiny_models import shared_tiny
-from ui_window_support import ScriptedEngine
 
 
 def _run(qtbot, thread: TranscriptionThread, audio: np.ndarray, request: TranscriptionRequest, cancel_after: int | None = None):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
-
 from PySide6.QtCore import QSettings
 
 from app.asr.engine import CancelToken, Capabilities, EngineUpdate, Progress, TranscribeOptions

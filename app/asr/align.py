@@ -8,8 +8,9 @@ token's first frame to its last token's last frame. Words come back with source 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, cast
+from typing import Protocol, cast
 
 import numpy as np
 

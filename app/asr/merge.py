@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 from app.asr.plus_output import TimedWord
 from app.core.document import TimingSource, Word

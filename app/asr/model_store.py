@@ -20,11 +20,12 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from app.asr.engine import CancelToken
+from app.asr.hardware import HardwareInfo, Recommendation, detect_hardware, format_bytes, memory_text, recommend
 from app.asr.registry import (
     DOWNLOAD_PATTERNS,
     MODELS,
@@ -34,7 +35,6 @@ from app.asr.registry import (
     find_spec,
     local_folder_choices,
 )
-from app.asr.hardware import HardwareInfo, Recommendation, detect_hardware, format_bytes, memory_text, recommend
 from app.core.errors import Cancelled, ModelError, VerbatimError
 
 __all__ = [  # the hardware names are re-exported: the dialogs take everything about models from here

@@ -11,8 +11,8 @@ word belongs to the piece whose side of the middle holds its centre.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from difflib import SequenceMatcher
-from typing import Sequence
 
 from app.asr.merge import normalize_word
 from app.core.document import Word

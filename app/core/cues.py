@@ -13,8 +13,8 @@ between word units, so a Katakana word (one unit) is never split.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from app.core.cue_glue import glued
 from app.core.document import Word

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from app.core.errors import EditError
 from app.core.word_units import join_words
@@ -46,7 +47,7 @@ class Word:
     source: TimingSource = TimingSource.MODEL
     starts_segment: bool = False
 
-    def replace(self, **changes: object) -> "Word":
+    def replace(self, **changes: object) -> Word:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
@@ -136,7 +137,7 @@ class Transcript:
         speakers: Sequence[Speaker] = (),
         keywords: Sequence[str] = (),
         settings: TranscriptionSettings | None = None,
-    ) -> "Transcript":
+    ) -> Transcript:
         """A document over `words`; speaker ids the table lacks get a row named "Speaker N"."""
         doc = cls(list(words), {s.id: s for s in speakers}, tuple(keywords), settings or TranscriptionSettings())
         for w in doc._words:

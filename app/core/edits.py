@@ -8,7 +8,7 @@ re-exported here; the GUI wraps the same commands in a QUndoStack.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word, default_color
 from app.core.errors import EditError

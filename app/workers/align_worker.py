@@ -11,8 +11,8 @@ from any thread and is checked between runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal

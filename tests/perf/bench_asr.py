@@ -31,8 +31,8 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +40,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.asr.ar_runner import ARRunner  # noqa: E402
-from app.asr.ctc_head import CtcHead  # noqa: E402
-from app.asr.prompts import instruction  # noqa: E402
-from app.asr.registry import MODELS  # noqa: E402
+from app.asr.ar_runner import ARRunner
+from app.asr.ctc_head import CtcHead
+from app.asr.prompts import instruction
+from app.asr.registry import MODELS
 
 VOCAB = 100353
 AUDIO_ID, EOS_ID, PAD_ID, SOR_ID, EOR_ID = 100352, 100257, 100256, 100264, 100265
@@ -96,8 +96,12 @@ def bench_tokenizer(plus: bool):
 
 
 def build_runner(key: str, device: torch.device, dtype: torch.dtype, tiny: bool) -> ARRunner:
-    from transformers import (GraniteSpeechConfig, GraniteSpeechForConditionalGeneration, GraniteSpeechPlusConfig,
-                              GraniteSpeechPlusForConditionalGeneration)
+    from transformers import (
+        GraniteSpeechConfig,
+        GraniteSpeechForConditionalGeneration,
+        GraniteSpeechPlusConfig,
+        GraniteSpeechPlusForConditionalGeneration,
+    )
 
     plus = key == "plus"
     config = (GraniteSpeechPlusConfig if plus else GraniteSpeechConfig)(**full_shapes(plus, tiny))

@@ -22,14 +22,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from app.audio.peaks import PeakPyramid  # noqa: E402
-from app.audio.player import Player  # noqa: E402
-from app.core.document import Speaker, Transcript, Word  # noqa: E402
-from app.core.project import Project, save_project  # noqa: E402
+from app.audio.peaks import PeakPyramid
+from app.audio.player import Player
+from app.core.document import Speaker, Transcript, Word
+from app.core.project import Project, save_project
 
 RATE = 16_000
 HOURS = 2
