@@ -34,7 +34,9 @@ def make_speech(path: Path, text: str, voice: str = "en", speed: int = 160) -> P
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 4 s of English speech with a pause in the middle."""
     folder = tmp_path_factory.mktemp("speech")
-    return make_speech(folder / "speech.wav", "Hello from the newsroom. [[_::_]] The mayor said the bridge opens in May.")
+    return make_speech(
+        folder / "speech.wav", "Hello from the newsroom. [[_::_]] The mayor said the bridge opens in May."
+    )
 
 
 @pytest.fixture(scope="session")

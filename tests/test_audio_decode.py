@@ -73,7 +73,9 @@ def test_decodes_every_format_to_16k_mono_with_the_right_length_and_signal(
 ) -> None:
     x = decode_16k_mono(media[fmt])
     assert x.dtype == np.float32 and x.ndim == 1
-    assert abs(len(x) - len(reference)) <= 0.020 * RATE, f"{fmt}: {len(x) / RATE:.4f} s vs {len(reference) / RATE:.4f} s"
+    assert abs(len(x) - len(reference)) <= 0.020 * RATE, (
+        f"{fmt}: {len(x) / RATE:.4f} s vs {len(reference) / RATE:.4f} s"
+    )
     lag, corr = best_lag_correlation(reference, x, max_lag=int(0.02 * RATE))
     if fmt in LOSSLESS:
         assert lag == 0 and corr > 0.999, (lag, corr)

@@ -113,7 +113,9 @@ class CtcHead:
             return []
         pooled = [self.pool(h, b) for h, b in states]
         flat = torch.cat(pooled)
-        best = torch.cat([self.logits(flat[i : i + _ARGMAX_CHUNK]).argmax(-1) for i in range(0, len(flat), _ARGMAX_CHUNK)])
+        best = torch.cat(
+            [self.logits(flat[i : i + _ARGMAX_CHUNK]).argmax(-1) for i in range(0, len(flat), _ARGMAX_CHUNK)]
+        )
         labels = best.tolist()
         out, k = [], 0
         for p in pooled:

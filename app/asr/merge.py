@@ -42,8 +42,9 @@ def split_words(text: str) -> list[str]:
     """Whitespace words with punctuation-only tokens attached to a neighbour ("Hello ," -> "Hello,").
 
     Chinese and Japanese text is cut into word units (`app.core.word_units`: one per Han character,
-    per kana run, a Katakana word whole, punctuation attached). Opening marks go to the next word ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote
-    opens when it is the first of a pair, and closes when it is the second.
+    per kana run, a Katakana word whole, punctuation attached). Opening marks go to the next word
+    ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote opens when it is the first of a pair,
+    and closes when it is the second.
     """
     out: list[str] = []
     lead = ""
