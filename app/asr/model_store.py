@@ -361,7 +361,7 @@ def _bar_class(name: str, size: int, base: int, total: int, counts: tuple[int, i
     """A tqdm class that huggingface_hub drives while fetching one file: forwards bytes, honours cancel."""
     from tqdm import tqdm
 
-    class _Bar(tqdm):  # type: ignore[misc, valid-type]
+    class _Bar(tqdm):
         def __init__(self, *args: object, **kwargs: object) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)

@@ -177,7 +177,8 @@ class NarEditor(nn.Module):
         pos = self.rotary_emb(h, position_ids=position_ids)
         for layer in self.layers:
             h = layer(h, attention_mask=None, position_ids=position_ids, position_embeddings=pos, nar_packing=packing)
-        return self.norm(h)
+        out: torch.Tensor = self.norm(h)
+        return out
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Tied LM head, divided by `logits_scaling`."""

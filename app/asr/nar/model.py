@@ -105,7 +105,8 @@ class NarModel(nn.Module):
     def encode(self, waveforms: Sequence[np.ndarray], isolate: bool = True) -> EncoderOutput:
         """Encode a batch; `isolate=False` lets padding leak into each input as in the reference's batches."""
         feats, lengths = batch_features(list(waveforms), self.device, isolate)
-        return self.encoder(feats.to(self.dtype), lengths, isolate)
+        encoded: EncoderOutput = self.encoder(feats.to(self.dtype), lengths, isolate)
+        return encoded
 
     def project(self, enc: EncoderOutput, isolate: bool = True) -> list[torch.Tensor]:
         """Per input: [valid // downsample_rate, hidden] audio embeddings (divided by the multiplier)."""
@@ -137,7 +138,8 @@ class NarModel(nn.Module):
 
     def bpe_logits(self, enc: EncoderOutput, index: int) -> torch.Tensor:
         """[valid windows, vocabulary] BPE CTC logits of one input (pooled in float32, head in the model's dtype)."""
-        return self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]].to(self.dtype))
+        logits: torch.Tensor = self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]].to(self.dtype))
+        return logits
 
     def _ctc_columns(self, enc: EncoderOutput, index: int, lse: torch.Tensor, columns: list[int]) -> np.ndarray:
         """Log-posteriors of only `columns`, from the pooled states and the full log-normaliser `lse`."""
