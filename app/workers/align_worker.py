@@ -84,7 +84,7 @@ class AlignWorker(BackgroundWorker):
             self.finished.emit(token.cancelled)
 
 
-class AlignThread(WorkerThread):
+class AlignThread(WorkerThread[AlignWorker]):
     """The window's handle on the align worker and its thread."""
 
     def __init__(self, loader: AlignerLoader | None = None, parent: QObject | None = None) -> None:
