@@ -109,7 +109,7 @@ def _pair_gap(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
     return pairs
 
 
-def align_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int]]:
+def align_sequences(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
     """Monotonic pairs (i, j) of matching items of two normalized word sequences."""
     pairs: list[tuple[int, int]] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > 400)
@@ -118,7 +118,7 @@ def align_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[
             pairs.extend(zip(range(i1, i2), range(j1, j2)))
         elif tag == "replace":
             if (i2 - i1) * (j2 - j1) <= _GAP_CELLS:
-                pairs.extend((i1 + x, j1 + y) for x, y in _pair_gap(a[i1:i2], b[j1:j2]))  # type: ignore[arg-type]
+                pairs.extend((i1 + x, j1 + y) for x, y in _pair_gap(a[i1:i2], b[j1:j2]))
             else:  # a huge disagreement: pair only exact words through a recursive anchor pass
                 pairs.extend((i1 + x, j1 + y) for x, y in _exact_pairs(a[i1:i2], b[j1:j2]))
     return pairs

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from app.core.errors import EditError
 from app.core.word_units import join_words
@@ -47,9 +47,9 @@ class Word:
     source: TimingSource = TimingSource.MODEL
     starts_segment: bool = False
 
-    def replace(self, **changes: object) -> Word:
+    def replace(self, **changes: Any) -> Word:
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,13 +158,13 @@ class NarModel(nn.Module):
         """
         steps = max(1, num_editing_steps or self.num_editing_steps)
         blank = self.cfg.blank_token_id
-        results: list[NarResult | None] = [None] * len(waveforms)
+        results: dict[int, NarResult] = {}
         live = [i for i, w in enumerate(waveforms) if encoder_frames(len(w)) > 0]
         for i in range(len(waveforms)):
             if i not in live:
                 results[i] = NarResult([], [], np.zeros((0, 1), np.float32), [blank], self.frame_s)
         if not live:
-            return results  # type: ignore[return-value]
+            return [results[i] for i in range(len(waveforms))]
         enc = self.encode([np.asarray(waveforms[i], dtype=np.float32) for i in live], isolate)
         argmaxes, lses = [], []
         for j in range(len(live)):
@@ -197,7 +197,7 @@ class NarModel(nn.Module):
                 hyps[j], drafts[j], self._ctc_columns(enc, j, lses[j], columns), columns, self.frame_s,
                 history[j], logit_history[j], audio[j].float().cpu() if keep_details else None,
             )
-        return results  # type: ignore[return-value]
+        return [results[i] for i in range(len(waveforms))]
 
     def decode_ids(self, waveforms: Sequence[np.ndarray]) -> list[list[int]]:
         """Each input's transcript token ids (16 kHz mono float32 waveforms, any lengths)."""
