@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Never read or write the real user's settings, model choices or decode cache from a test.
@@ -36,7 +35,9 @@ def make_speech(path: Path, text: str, voice: str = "en", speed: int = 160) -> P
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """About 4 s of English speech with a pause in the middle."""
     folder = tmp_path_factory.mktemp("speech")
-    return make_speech(folder / "speech.wav", "Hello from the newsroom. [[_::_]] The mayor said the bridge opens in May.")
+    return make_speech(
+        folder / "speech.wav", "Hello from the newsroom. [[_::_]] The mayor said the bridge opens in May."
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""CTC forced alignment: exact on constructed posteriors, optimal against brute force, clear errors, and on the tiny model."""
+"""CTC forced alignment: exact on constructed posteriors, optimal against brute force, clear errors,
+and on the tiny model."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import itertools
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer
 
 from app.asr.align import align_words, ctc_viterbi, frames_needed, timed_words, word_frame_spans
 from app.asr.nar import ctc_collapse, load_nar
 from app.core.document import TimingSource
 from app.core.errors import ModelError, VerbatimError
-from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer
 
 
 def posteriors(labels: list[int], vocab: int, p: float = 0.9) -> np.ndarray:
@@ -44,7 +45,7 @@ def _path_score(lp: np.ndarray, spans, blank: int) -> float:
     labels = [blank] * lp.shape[0]
     for s in spans:
         labels[s.start : s.end] = [s.token] * (s.end - s.start)
-    return float(sum(lp[t, l] for t, l in enumerate(labels)))
+    return float(sum(lp[t, label] for t, label in enumerate(labels)))
 
 
 def test_viterbi_is_optimal_against_brute_force() -> None:
@@ -53,7 +54,7 @@ def test_viterbi_is_optimal_against_brute_force() -> None:
         for _ in range(3):
             lp = np.log(rng.dirichlet(np.ones(3), size=6))
             best = max(
-                sum(lp[t, l] for t, l in enumerate(seq))
+                sum(lp[t, label] for t, label in enumerate(seq))
                 for seq in itertools.product(range(3), repeat=6)
                 if ctc_collapse(seq, 0) == tokens
             )

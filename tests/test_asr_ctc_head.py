@@ -149,7 +149,8 @@ def test_align_command_with_a_2b_folder(folder: Path, tmp_path: Path, speech_16k
                   TimingSource.INTERPOLATED if 3 <= k <= 7 else TimingSource.MODEL) for k, t in enumerate(texts)]
     save_project(Project(Transcript.from_words(words), media_path=tmp_path / "talk.wav"), tmp_path / "talk.verbatim")
     out = tmp_path / "aligned.verbatim"
-    assert main(["align", str(tmp_path / "talk.verbatim"), "--model", str(folder), "--device", "cpu", "-o", str(out)]) == 0
+    args = ["align", str(tmp_path / "talk.verbatim"), "--model", str(folder), "--device", "cpu", "-o", str(out)]
+    assert main(args) == 0
     assert "Aligned 5 words" in capsys.readouterr().out
     new = list(load_project(out).transcript.words)
     assert [w.text for w in new] == texts

@@ -117,7 +117,8 @@ def test_cancel_keeps_a_prefix(granite, speech_16k) -> None:
 
 def test_options_are_checked_first(granite, plus, speech_16k) -> None:
     with pytest.raises(ModelError, match="cannot translate into 'ko'"):
-        next(GraniteTextEngine(granite).transcribe(speech_16k, TranscribeOptions(task="translate", target_language="ko")))
+        options = TranscribeOptions(task="translate", target_language="ko")
+        next(GraniteTextEngine(granite).transcribe(speech_16k, options))
     with pytest.raises(ModelError, match="cannot translate"):
         next(PlusEngine(plus).transcribe(speech_16k, TranscribeOptions(task="translate")))
     translated = GraniteTextEngine(granite).settings(TranscribeOptions(task="translate", language="fr"))

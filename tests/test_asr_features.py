@@ -95,7 +95,9 @@ def test_audio_token_count_matches_formula_and_transformers() -> None:
     from transformers import GraniteSpeechFeatureExtractor
 
     lengths = [400, 4799, 4800, 16000, 47999, 48000, 160_000, 480_000, 480_159]
-    fake_self = SimpleNamespace(melspec_kwargs={"hop_length": 160}, projector_window_size=15, projector_downsample_rate=5)
+    fake_self = SimpleNamespace(
+        melspec_kwargs={"hop_length": 160}, projector_window_size=15, projector_downsample_rate=5
+    )
     upstream = GraniteSpeechFeatureExtractor._get_num_audio_features(fake_self, lengths)
     for n, expected in zip(lengths, upstream):
         blocks = math.ceil(((n // 160 + 1) // 2) / 15)

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
 from app.asr.realign import AlignerFactory, has_interpolated, retime_run, retime_runs, runs_touching
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
-from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
-M, I, A = TimingSource.MODEL, TimingSource.INTERPOLATED, TimingSource.ALIGNED
+M, INTERP, A = TimingSource.MODEL, TimingSource.INTERPOLATED, TimingSource.ALIGNED
 TEXTS = "the mayor said the bridge opens in may and the city will open a station".split()
 
 
@@ -48,7 +48,7 @@ def aligner(nar_folder: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _words(interpolated: set[int]) -> list[Word]:
-    return [Word(t, 300 + k * 580, 780 + k * 580, "S2" if k % 2 else "S1", 0.9, I if k in interpolated else M,
+    return [Word(t, 300 + k * 580, 780 + k * 580, "S2" if k % 2 else "S1", 0.9, INTERP if k in interpolated else M,
                  starts_segment=k == 6) for k, t in enumerate(TEXTS)]
 
 
@@ -82,7 +82,7 @@ def test_runs_at_the_edges_and_runs_that_cannot_fit(aligner, audio: np.ndarray) 
     assert 0 <= new[0].start_ms <= new[0].end_ms <= new[1].start_ms <= new[1].end_ms <= words[2].start_ms
     assert words[13].end_ms <= new[14].start_ms <= new[14].end_ms <= len(audio) * 1000 // 16000
     # far more text than 150 ms of audio can carry: the aligner refuses, the words keep their times
-    typed = [Word(t, 50 + k, 51 + k, source=I) for k, t in enumerate(TEXTS)]
+    typed = [Word(t, 50 + k, 51 + k, source=INTERP) for k, t in enumerate(TEXTS)]
     crowded = [Word("the", 0, 50), *typed, Word("end", 100, 150)]
     with pytest.raises(ModelError, match="too long"):
         retime_run(crowded, 1, len(TEXTS) + 1, audio, aligner)

@@ -45,7 +45,9 @@ def _reference_ids(runner: ARRunner, pieces: list[np.ndarray], text: str) -> lis
     tokenizer = runner.tokenizer
     tokenizer.padding_side = "left"
     processor = GraniteSpeechProcessor(_InjectedExtractor(), tokenizer)
-    prompt = tokenizer.apply_chat_template(chat_messages(runner.family, text), tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        chat_messages(runner.family, text), tokenize=False, add_generation_prompt=True
+    )
     inputs = processor(text=[prompt] * len(pieces), audio=pieces, return_tensors="pt")
     assert inputs["input_ids"].eq(runner.audio_token_id).sum(1).tolist() == [audio_token_count(len(p)) for p in pieces]
     with torch.inference_mode():
@@ -65,7 +67,9 @@ def _reference_ids(runner: ARRunner, pieces: list[np.ndarray], text: str) -> lis
 def runners(request, tmp_path_factory) -> dict[bool, ARRunner]:
     folder = shared_tiny(tmp_path_factory, request.param)
     exact = ARRunner.load(str(folder), device="cpu")
-    padded = ARRunner(exact.model, exact.tokenizer, exact.spec, exact.folder, exact.device, exact.dtype, exact_batches=False)
+    padded = ARRunner(
+        exact.model, exact.tokenizer, exact.spec, exact.folder, exact.device, exact.dtype, exact_batches=False
+    )
     return {True: exact, False: padded}
 
 
@@ -136,7 +140,9 @@ def test_prompt_goes_through_the_chat_template(runners) -> None:
 
 
 def test_prompt_strings_are_the_trained_ones() -> None:
-    assert instruction("granite", "punctuated") == "<|audio|>transcribe the speech with proper punctuation and capitalization."
+    assert instruction("granite", "punctuated") == (
+        "<|audio|>transcribe the speech with proper punctuation and capitalization."
+    )
     assert instruction("granite", "raw") == "<|audio|>can you transcribe the speech into a written format?"
     assert instruction("granite", "punctuated", keywords=["Jane  Doe", "NATO", " "]) == (
         "<|audio|>transcribe the speech to text. Keywords: Jane Doe, NATO"

@@ -5,9 +5,9 @@ passes are counted by a hook on the language model itself, for both paths."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_factory import make_truncated, session_media
 
 import app.audio.cache as cache
 from app.audio.cache import AudioData, cache_paths, default_cache_dir, load_audio
@@ -14,7 +15,6 @@ from app.audio.decode import decode_16k_mono
 from app.audio.peaks import PeakPyramid
 from app.core.errors import MediaError
 from app.core.fingerprint import media_fingerprint
-from audio_factory import make_truncated, session_media
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-
-from app.audio.decode import MediaInfo, decode_16k_mono, iter_16k_mono, probe
-from app.audio.truncation import Truncation, contained_seconds
-from app.core.errors import MediaError
 from audio_factory import (
     FORMATS,
     LOSSLESS,
@@ -26,6 +22,10 @@ from audio_factory import (
     make_zero_byte,
     session_media,
 )
+
+from app.audio.decode import MediaInfo, decode_16k_mono, iter_16k_mono, probe
+from app.audio.truncation import Truncation, contained_seconds
+from app.core.errors import MediaError
 
 RATE = 16_000
 # what audio_factory asks ffmpeg for: (source rate, channels, codec as probe names it)
@@ -74,7 +74,9 @@ def test_decodes_every_format_to_16k_mono_with_the_right_length_and_signal(
 ) -> None:
     x = decode_16k_mono(media[fmt])
     assert x.dtype == np.float32 and x.ndim == 1
-    assert abs(len(x) - len(reference)) <= 0.020 * RATE, f"{fmt}: {len(x) / RATE:.4f} s vs {len(reference) / RATE:.4f} s"
+    assert abs(len(x) - len(reference)) <= 0.020 * RATE, (
+        f"{fmt}: {len(x) / RATE:.4f} s vs {len(reference) / RATE:.4f} s"
+    )
     lag, corr = best_lag_correlation(reference, x, max_lag=int(0.02 * RATE))
     if fmt in LOSSLESS:
         assert lag == 0 and corr > 0.999, (lag, corr)

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
 from app.cli import main
 from app.commands.align import interpolated_runs, retime_runs
 from app.core.document import TimingSource, Transcript, Word
 from app.core.errors import ModelError
 from app.core.project import Project, load_project, save_project
-from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
-M, I = TimingSource.MODEL, TimingSource.INTERPOLATED
+M, INTERP = TimingSource.MODEL, TimingSource.INTERPOLATED
 TEXTS = "the mayor said the bridge opens in may and the city will open a station".split()
 
 
@@ -31,7 +31,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     words = []
     for k, text in enumerate(TEXTS):
         start = 300 + k * 700
-        words.append(Word(text, start, start + 500, "S1", None, I if 4 <= k <= 10 else M))
+        words.append(Word(text, start, start + 500, "S1", None, INTERP if 4 <= k <= 10 else M))
     project = Project(Transcript.from_words(words), media_path=root / "interview.wav")
     save_project(project, root / "interview.verbatim")
     return root, model, root / "interview.verbatim"
@@ -75,14 +75,19 @@ def test_in_place_and_errors(setup, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["align", str(copy), "--range", "3000", "6000", "--model", str(model)]) == 0
     words = list(load_project(copy).transcript.words)
     assert [w.source for w in words[4:9]] == [TimingSource.ALIGNED] * 5  # starts 3100..5900 ms
-    assert words[9].source == I
+    assert words[9].source == INTERP
     assert main(["align", str(tmp_path / "missing.verbatim"), "--model", str(model)]) == 1
     assert main(["align", str(proj), "--model", str(tmp_path / "nowhere")]) == 1
     assert capsys.readouterr().err.count("verbatim:") == 2
 
 
 def test_runs_that_cannot_fit_keep_their_times() -> None:
-    words = [Word("a", 0, 100), Word("b", 100, 200, source=I), Word("c", 200, 300, source=I), Word("d", 300, 400)]
+    words = [
+        Word("a", 0, 100),
+        Word("b", 100, 200, source=INTERP),
+        Word("c", 200, 300, source=INTERP),
+        Word("d", 300, 400),
+    ]
     assert interpolated_runs(words) == [(1, 3)]
     assert interpolated_runs(words, 150, 400) == [(2, 3)]
 

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from audio_factory import make_text_file, session_media
 
 from app.audio.decode import probe
 from app.cli import main
-from audio_factory import make_text_file, session_media
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,8 +18,8 @@ from app.core.edits import (
     SetKeywords,
     SetSpeakerColor,
     SetWordTimes,
-    SplitSegment,
     SpliceWords,
+    SplitSegment,
 )
 from app.core.errors import EditError
 
@@ -299,9 +299,9 @@ def test_origin_reaches_listeners() -> None:
 
 
 def test_two_speakers_cannot_share_a_name() -> None:
+    from app.core.document import Speaker, Transcript, Word
     from app.core.edits import AddSpeaker, History, RenameSpeaker
     from app.core.errors import EditError
-    from app.core.document import Speaker, Transcript, Word
 
     doc = Transcript.from_words([Word("a", 0, 100, "S1")], [Speaker("S1", "Anna Reyes", "#1f77b4"),
                                                             Speaker("S2", "Ben", "#d62728")])

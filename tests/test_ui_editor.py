@@ -6,14 +6,20 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication
+from test_ui_editor_support import (
+    SPEAKERS,
+    block_texts,
+    click_word,
+    expected_texts,
+    interview,
+    put_cursor,
+    word_center,
+)
 
 from app.core.document import TimingSource
 from app.core.edits import ReplaceText
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.undo import DocumentUndoStack
-from test_ui_editor_support import (
-    SPEAKERS, block_texts, click_word, expected_texts, interview, put_cursor, word_center,
-)
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from test_ui_editor_support import block_texts, expected_texts, interview, put_cursor
 
 from app.core.document import Speaker, TimingSource, Transcript
 from app.core.edits import ReplaceTranscript, SplitSegment
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.undo import DocumentUndoStack
-from test_ui_editor_support import block_texts, expected_texts, interview, put_cursor
 
 
 def _editor(qtbot, doc):

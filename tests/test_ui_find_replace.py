@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from test_ui_editor_support import block_texts, expected_texts, interview
 
 from app.core.document import TimingSource
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.undo import DocumentUndoStack
-from test_ui_editor_support import block_texts, expected_texts, interview
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import pytest
 import sounddevice as sd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
+from ui_window_support import new_window, open_demo
 
 from app.audio.player import Player
 from app.ui.playback_controller import NO_OUTPUT_MESSAGE
-from ui_window_support import new_window, open_demo
 
 
 def test_playing_moves_the_playhead_and_highlights_the_spoken_word(qtbot, tmp_path) -> None:

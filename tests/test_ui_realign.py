@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from test_nar_tokenizer import install_tiny_tokenizer
+from ui_window_support import new_window, open_demo
 
 from app.asr.realign import AlignerFactory, interpolated_runs
 from app.core.document import TimingSource, Word
 from app.workers.align_worker import AlignThread, RealignRequest
-from test_nar_tokenizer import install_tiny_tokenizer
-from ui_window_support import new_window, open_demo
 
-I, A = TimingSource.INTERPOLATED, TimingSource.ALIGNED
+INTERP, A = TimingSource.INTERPOLATED, TimingSource.ALIGNED
 LONG = "the mayor said the bridge opens in may and the city will open a new station near the river"
 
 
@@ -89,7 +89,7 @@ def test_typed_corrections_are_realigned_as_one_undo_step(qtbot, tmp_path, nar_f
     after = list(doc.words)
     _check_aligned(once, after, runs[0])
     long_run = slice(*runs[1])
-    assert after[long_run] == once[long_run] and all(x.source == I for x in after[long_run])
+    assert after[long_run] == once[long_run] and all(x.source == INTERP for x in after[long_run])
     changed = set(range(*runs[0]))
     assert [x for k, x in enumerate(after) if k not in changed] == [x for k, x in enumerate(once) if k not in changed]
     assert stack.count() == steps + 2
@@ -116,7 +116,7 @@ def test_disabled_with_a_reason_when_no_model_can_align(qtbot, tmp_path) -> None
     open_demo(qtbot, w, tmp_path)
     _select_word(w, 14)
     qtbot.keyClicks(w.editor.text_view(), "bridge")
-    assert w.project.transcript.words[14].source == I
+    assert w.project.transcript.words[14].source == INTERP
     assert act.isEnabled()  # choosing it offers the model it needs
     assert act.toolTip().startswith("No model that can align words is on this computer")
     before = list(w.project.transcript.words)
@@ -131,8 +131,8 @@ def test_disabled_with_a_reason_when_no_model_can_align(qtbot, tmp_path) -> None
 
 
 def test_worker_cancels_between_runs_and_reports_load_failures(qtbot, nar_folder, speech_16k) -> None:
-    words = [Word("hello", 0, 400), Word("from", 400, 700, source=I), Word("the", 700, 900),
-             Word("newsroom", 900, 1500, source=I), Word("the", 1500, 1700)]
+    words = [Word("hello", 0, 400), Word("from", 400, 700, source=INTERP), Word("the", 700, 900),
+             Word("newsroom", 900, 1500, source=INTERP), Word("the", 1500, 1700)]
     thread = AlignThread(AlignerFactory({"nar": nar_folder}))
     w = thread.worker
     got: list[tuple[int, int]] = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from test_ui_editor_support import block_texts, expected_texts, interview
 
 from app.core.exporters import ExportOptions, export_txt, render_text
 from app.ui.speakers_panel import SpeakersPanel, speaker_stats
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.undo import DocumentUndoStack
-from test_ui_editor_support import block_texts, expected_texts, interview
 
 
 @pytest.fixture

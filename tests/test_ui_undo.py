@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from test_ui_editor_support import interview
 
 from app.core.document import TimingSource, Word
 from app.core.edits import AddSpeaker, RenameSpeaker, ReplaceText, ReplaceTranscript, SplitSegment
 from app.core.errors import EditError
 from app.ui.undo import DocumentUndoStack
-from test_ui_editor_support import interview
 
 
 def test_push_applies_and_undo_redo_revert_and_reapply(qtbot):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from ui_window_support import close_quietly, new_window, open_demo
 
 from app.core.document import TimingSource
-from ui_window_support import close_quietly, new_window, open_demo
 
 
 @pytest.fixture

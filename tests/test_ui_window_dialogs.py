@@ -10,13 +10,12 @@ import srt
 from docx import Document
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_window_support import new_window, open_and_wait, open_demo
 
 from app.core.document import TimingSource
 from app.ui import window_dialogs
-
 from app.ui.dialogs.export_dialog import ExportDialog
 from app.ui.dialogs.keywords_dialog import KeywordLibrary, KeywordsDialog, parse_keywords
-from ui_window_support import new_window, open_and_wait, open_demo
 
 
 def test_export_srt_with_speaker_names_and_docx_with_timestamps(qtbot, tmp_path) -> None:
@@ -90,8 +89,10 @@ def test_a_transcript_made_elsewhere_is_imported_onto_a_recording_as_one_step(qt
     w = new_window(qtbot, tmp_path)
     open_and_wait(qtbot, w, media)
     assert len(w.project.transcript) == 0 and "No transcript yet" in w.editor.text_view().placeholderText()
-    cues = [srt.Subtitle(1, dt.timedelta(seconds=0.4), dt.timedelta(seconds=5.0), "Dr. Osei, thank you for joining us."),
-            srt.Subtitle(2, dt.timedelta(seconds=6.2), dt.timedelta(seconds=9.0), "We found microplastics.")]
+    cues = [
+        srt.Subtitle(1, dt.timedelta(seconds=0.4), dt.timedelta(seconds=5.0), "Dr. Osei, thank you for joining us."),
+        srt.Subtitle(2, dt.timedelta(seconds=6.2), dt.timedelta(seconds=9.0), "We found microplastics."),
+    ]
     sub = tmp_path / "call.srt"
     sub.write_text(srt.compose(cues), encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(sub), ""))

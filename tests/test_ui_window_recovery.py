@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from ui_window_support import new_window, open_and_wait, open_demo
 
 from app.core.recovery import RecoveryJournal
-from ui_window_support import new_window, open_and_wait, open_demo
 
 
 def test_autosave_writes_a_journal_that_a_new_window_offers_to_recover(qtbot, tmp_path, monkeypatch) -> None:
@@ -32,7 +32,8 @@ def test_autosave_writes_a_journal_that_a_new_window_offers_to_recover(qtbot, tm
     open_and_wait(qtbot, w2, project)
     assert asked == ["Recover Unsaved Work"]
     assert w2.project.transcript.speaker_name("S2") == "Amal Osei"
-    assert w2.waveform.speaker_name_at(next(x.start_ms for x in w2.project.transcript.words if x.speaker == "S2")) == "Amal Osei"
+    first_s2 = next(x.start_ms for x in w2.project.transcript.words if x.speaker == "S2")
+    assert w2.waveform.speaker_name_at(first_s2) == "Amal Osei"
     assert w2.isWindowModified() and w2.project.path == project.resolve()
     assert w2.save() and not journal.exists()  # saving makes the journal unnecessary
 

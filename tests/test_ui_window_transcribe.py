@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-
-from app.core.errors import ModelError
 from tiny_models import shared_tiny
 from ui_window_support import ScriptedEngine, new_window, open_demo
+
+from app.core.errors import ModelError
 
 
 def _wait_done(qtbot, w) -> None:
@@ -56,7 +56,8 @@ def test_cancel_keeps_the_partial_transcript(qtbot, tmp_path) -> None:
 
 
 def test_a_failed_run_keeps_what_is_on_screen_and_says_why(qtbot, tmp_path) -> None:
-    engine = ScriptedEngine(pieces=6, fail_at=3, error=ModelError("The model ran out of GPU memory; lower the batch size."))
+    error = ModelError("The model ran out of GPU memory; lower the batch size.")
+    engine = ScriptedEngine(pieces=6, fail_at=3, error=error)
     w = new_window(qtbot, tmp_path, engine_factory=lambda model, device: engine)
     open_demo(qtbot, w, tmp_path)
     w.acts["transcribe"].trigger()

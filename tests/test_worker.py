@@ -7,16 +7,22 @@ import time
 
 import numpy as np
 import pytest
+from tiny_models import shared_tiny
+from ui_window_support import ScriptedEngine
 
 from app.asr.engine import TranscribeOptions
 from app.core.document import Word
 from app.core.errors import ModelError, VerbatimError
 from app.workers.transcription_worker import TranscriptionRequest, TranscriptionThread
-from tiny_models import shared_tiny
-from ui_window_support import ScriptedEngine
 
 
-def _run(qtbot, thread: TranscriptionThread, audio: np.ndarray, request: TranscriptionRequest, cancel_after: int | None = None):
+def _run(
+    qtbot,
+    thread: TranscriptionThread,
+    audio: np.ndarray,
+    request: TranscriptionRequest,
+    cancel_after: int | None = None,
+):
     w = thread.worker
     got: dict[str, list] = {"words": [], "progress": [], "finished": [], "failed": [], "settings": []}
     w.words_ready.connect(lambda words, _s: got["words"].extend(words))
@@ -25,7 +31,9 @@ def _run(qtbot, thread: TranscriptionThread, audio: np.ndarray, request: Transcr
     w.failed.connect(got["failed"].append)
     w.run_started.connect(got["settings"].append)
     if cancel_after is not None:
-        w.words_ready.connect(lambda *_: len(got["words"]) >= cancel_after and threading.Thread(target=thread.cancel).start())
+        w.words_ready.connect(
+            lambda *_: len(got["words"]) >= cancel_after and threading.Thread(target=thread.cancel).start()
+        )
     thread.start(audio, request)
     qtbot.waitUntil(lambda: bool(got["finished"] or got["failed"]), timeout=20_000)
     qtbot.waitUntil(lambda: not thread.busy, timeout=2000)
@@ -69,7 +77,8 @@ def test_a_tiny_granite_model_runs_end_to_end_in_the_worker_thread(qtbot, thread
     starts = [w.start_ms for w in words]
     assert starts == sorted(starts) and words[-1].end_ms <= total * 1000 + 50
     engine = t.worker.engine
-    got2 = _run(qtbot, t, speech_16k, TranscriptionRequest(str(folder), TranscribeOptions(language="fr"), "cpu", run_id=2))
+    french = TranscriptionRequest(str(folder), TranscribeOptions(language="fr"), "cpu", run_id=2)
+    got2 = _run(qtbot, t, speech_16k, french)
     assert got2["finished"] == [False] and t.worker.engine is engine and len(calls) == 1  # reused, not reloaded
 
 
@@ -98,7 +107,8 @@ def test_a_missing_model_and_impossible_options_fail_with_one_sentence(qtbot, th
 
 def test_an_unexpected_error_is_one_sentence_not_a_traceback(qtbot, thread) -> None:
     engine = ScriptedEngine(pieces=5, fail_at=2, error=ValueError("shape mismatch"))
-    got = _run(qtbot, thread(lambda m, d: engine), np.zeros(16000 * 5, np.float32), TranscriptionRequest("x", TranscribeOptions()))
+    silence = np.zeros(16000 * 5, np.float32)
+    got = _run(qtbot, thread(lambda m, d: engine), silence, TranscriptionRequest("x", TranscribeOptions()))
     assert got["failed"] == ["Transcription failed unexpectedly (ValueError: shape mismatch)."]
     assert "Traceback" not in got["failed"][0] and len(got["words"]) == 6  # the two pieces before stay delivered
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
-
 from PySide6.QtCore import QSettings
 
 from app.asr.engine import CancelToken, Capabilities, EngineUpdate, Progress, TranscribeOptions
@@ -81,5 +81,7 @@ class ScriptedEngine:
             time.sleep(self.delay)
             self.batches_run += 1
             start = int(k * step * 1000)
-            words = tuple(Word(f"piece{k}-{j}", start + j * 200, start + j * 200 + 150, f"S{k % 2 + 1}") for j in range(3))
+            words = tuple(
+                Word(f"piece{k}-{j}", start + j * 200, start + j * 200 + 150, f"S{k % 2 + 1}") for j in range(3)
+            )
             yield EngineUpdate(Progress(k + 1, self.pieces, (k + 1) * step, total), words, speakers)

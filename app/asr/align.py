@@ -8,8 +8,9 @@ token's first frame to its last token's last frame. Words come back with source 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, cast
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -132,8 +133,15 @@ class _Tokenizer(Protocol):
     def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
 
 
+class _CtcConfig(Protocol):
+    @property
+    def blank_token_id(self) -> int: ...
+
+
 class _CtcModel(Protocol):
-    cfg: object
+    @property
+    def cfg(self) -> _CtcConfig: ...
+
     frame_s: float
 
     def ctc_log_probs(self, waveform: np.ndarray, columns: Sequence[int] | None = None) -> np.ndarray: ...
@@ -163,7 +171,7 @@ def align_words(model: _CtcModel, audio: np.ndarray, words: Sequence[str] | str,
     texts = split_units(words) if isinstance(words, str) else [w for w in words]
     if not texts:
         return []
-    blank = int(model.cfg.blank_token_id)  # type: ignore[attr-defined]
+    blank = int(model.cfg.blank_token_id)
     forms = [ctc_form(t, language) for t in texts]
     spellable = [k for k, f in enumerate(forms) if f]
     end_ms = offset_ms + len(audio) * 1000 // SAMPLE_RATE  # the last frame may reach past the audio

@@ -59,7 +59,8 @@ def _speller() -> Callable[..., str] | None:
         from num2words import num2words
     except ImportError:  # optional at run time: digits then stay digits
         return None
-    return num2words  # type: ignore[no-any-return]
+    speller: Callable[..., str] = num2words  # the package ships no type information
+    return speller
 
 
 def ctc_form(text: str, language: str = "en") -> str:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -112,7 +113,9 @@ class CtcHead:
             return []
         pooled = [self.pool(h, b) for h, b in states]
         flat = torch.cat(pooled)
-        best = torch.cat([self.logits(flat[i : i + _ARGMAX_CHUNK]).argmax(-1) for i in range(0, len(flat), _ARGMAX_CHUNK)])
+        best = torch.cat(
+            [self.logits(flat[i : i + _ARGMAX_CHUNK]).argmax(-1) for i in range(0, len(flat), _ARGMAX_CHUNK)]
+        )
         labels = best.tolist()
         out, k = [], 0
         for p in pooled:
@@ -209,7 +212,7 @@ class GraniteCtcAligner:
 def load_granite_aligner(folder: str | Path, device: torch.device, dtype: torch.dtype) -> GraniteCtcAligner:
     """Load only the speech encoder (from the model's safetensors) and the CTC head of a 4.1-2b folder."""
     from safetensors import safe_open
-    from transformers import GraniteSpeechConfig
+    from transformers import GraniteSpeechConfig, GraniteSpeechEncoderConfig, PreTrainedConfig
     from transformers.models.granite_speech.modeling_granite_speech import GraniteSpeechCTCEncoder
 
     folder = Path(folder)
@@ -217,8 +220,11 @@ def load_granite_aligner(folder: str | Path, device: torch.device, dtype: torch.
         config = GraniteSpeechConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         raise ModelError(f"The config.json in {folder} cannot be read ({str(exc).splitlines()[0][:200]}).") from None
-    head = load_ctc_head(folder, config.encoder_config.hidden_dim, config.text_config.vocab_size, device, dtype)
-    encoder = GraniteSpeechCTCEncoder(config.encoder_config)
+    encoder_config, text_config = config.encoder_config, config.text_config
+    if not isinstance(encoder_config, GraniteSpeechEncoderConfig) or not isinstance(text_config, PreTrainedConfig):
+        raise ModelError(f"The config.json in {folder} is not a Granite Speech config.")
+    head = load_ctc_head(folder, encoder_config.hidden_dim, text_config.vocab_size, device, dtype)
+    encoder = GraniteSpeechCTCEncoder(encoder_config)
     state: dict[str, torch.Tensor] = {}
     for file in _weight_files(folder):
         with safe_open(str(file), framework="pt") as handle:
@@ -230,7 +236,9 @@ def load_granite_aligner(folder: str | Path, device: torch.device, dtype: torch.
         encoder.load_state_dict(state, strict=True)
     except RuntimeError:
         raise ModelError(f"The speech encoder weights in {folder} are missing or do not fit its config.") from None
-    return GraniteCtcAligner(encoder.to(device=device, dtype=dtype).eval(), head, device, dtype)
+    # PreTrainedModel.to is wrapped with functools.wraps(nn.Module.to), whose stub loses the bound `self`
+    placed = encoder.to(device=device, dtype=dtype)  # type: ignore[call-arg]
+    return GraniteCtcAligner(placed.eval(), head, device, dtype)
 
 
 def _weight_files(folder: Path) -> list[Path]:

@@ -8,8 +8,9 @@ Cancelling stops between batches; what was already yielded is a valid partial tr
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 from app.asr.plus_output import TimedWord
 from app.core.document import TimingSource, Word
@@ -42,8 +42,9 @@ def split_words(text: str) -> list[str]:
     """Whitespace words with punctuation-only tokens attached to a neighbour ("Hello ," -> "Hello,").
 
     Chinese and Japanese text is cut into word units (`app.core.word_units`: one per Han character,
-    per kana run, a Katakana word whole, punctuation attached). Opening marks go to the next word ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote
-    opens when it is the first of a pair, and closes when it is the second.
+    per kana run, a Katakana word whole, punctuation attached). Opening marks go to the next word
+    ('said ( maybe )' -> 'said', '(maybe)'); a straight double quote opens when it is the first of a pair,
+    and closes when it is the second.
     """
     out: list[str] = []
     lead = ""
@@ -108,7 +109,7 @@ def _pair_gap(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
     return pairs
 
 
-def align_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int]]:
+def align_sequences(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
     """Monotonic pairs (i, j) of matching items of two normalized word sequences."""
     pairs: list[tuple[int, int]] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > 400)
@@ -117,7 +118,7 @@ def align_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[
             pairs.extend(zip(range(i1, i2), range(j1, j2)))
         elif tag == "replace":
             if (i2 - i1) * (j2 - j1) <= _GAP_CELLS:
-                pairs.extend((i1 + x, j1 + y) for x, y in _pair_gap(a[i1:i2], b[j1:j2]))  # type: ignore[arg-type]
+                pairs.extend((i1 + x, j1 + y) for x, y in _pair_gap(a[i1:i2], b[j1:j2]))
             else:  # a huge disagreement: pair only exact words through a recursive anchor pass
                 pairs.extend((i1 + x, j1 + y) for x, y in _exact_pairs(a[i1:i2], b[j1:j2]))
     return pairs

@@ -20,12 +20,13 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from app.asr.catalog import first_run_models
 from app.asr.engine import CancelToken
+from app.asr.hardware import HardwareInfo, Recommendation, detect_hardware, format_bytes, memory_text, recommend
 from app.asr.registry import (
     DOWNLOAD_PATTERNS,
     MODELS,
@@ -35,7 +36,6 @@ from app.asr.registry import (
     find_spec,
     local_folder_choices,
 )
-from app.asr.hardware import HardwareInfo, Recommendation, detect_hardware, format_bytes, memory_text, recommend
 from app.core.errors import Cancelled, ModelError, VerbatimError
 
 __all__ = [  # the hardware names are re-exported: the dialogs take everything about models from here
@@ -362,7 +362,7 @@ def _bar_class(name: str, size: int, base: int, total: int, counts: tuple[int, i
     """A tqdm class that huggingface_hub drives while fetching one file: forwards bytes, honours cancel."""
     from tqdm import tqdm
 
-    class _Bar(tqdm):  # type: ignore[misc, valid-type]
+    class _Bar(tqdm):
         def __init__(self, *args: object, **kwargs: object) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)

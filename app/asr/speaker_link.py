@@ -24,7 +24,7 @@ the GPU batch throughput that makes long recordings fast.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from app.core.document import Speaker, default_color
 

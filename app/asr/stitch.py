@@ -11,8 +11,8 @@ word belongs to the piece whose side of the middle holds its centre.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from difflib import SequenceMatcher
-from typing import Sequence
 
 from app.asr.merge import normalize_word
 from app.core.document import Word
@@ -37,8 +37,15 @@ def align_overlap(
     ca, cb = [_centre(a[i]) for i in ia], [_centre(b[j]) for j in ib]
     n, m = len(ia), len(ib)
     # the most matches (equal text, centres within the tolerance), closer in time worth more
-    gain = [[1.0 - 0.5 * abs(ca[x] - cb[y]) / (tolerance_ms + 1) if na[x] and na[x] == nb[y] and abs(ca[x] - cb[y]) <= tolerance_ms else 0.0
-             for y in range(m)] for x in range(n)]
+    gain = [
+        [
+            1.0 - 0.5 * abs(ca[x] - cb[y]) / (tolerance_ms + 1)
+            if na[x] and na[x] == nb[y] and abs(ca[x] - cb[y]) <= tolerance_ms
+            else 0.0
+            for y in range(m)
+        ]
+        for x in range(n)
+    ]
     score = [[0.0] * (m + 1) for _ in range(n + 1)]
     for x in range(n - 1, -1, -1):
         row, below, g = score[x], score[x + 1], gain[x]

@@ -58,7 +58,7 @@ class PeakBuilder:
             return np.zeros(0, np.float32), np.zeros(0, np.float32)
         return np.concatenate(mins), np.concatenate(maxs)
 
-    def pyramid(self, samples: np.ndarray, rate: int = 16_000) -> "PeakPyramid":
+    def pyramid(self, samples: np.ndarray, rate: int = 16_000) -> PeakPyramid:
         """The finished pyramid over `samples` (the same samples that were added)."""
         if len(samples) != self.n_samples:
             raise ValueError("the samples differ from the ones the builder saw")
@@ -88,7 +88,7 @@ class PeakPyramid:
             self.levels.append((mins, maxs))
 
     @classmethod
-    def from_samples(cls, samples: np.ndarray, rate: int = 16_000) -> "PeakPyramid":
+    def from_samples(cls, samples: np.ndarray, rate: int = 16_000) -> PeakPyramid:
         """Build from an array or memmap, reading it sequentially in chunks."""
         builder = PeakBuilder()
         for i in range(0, len(samples), _CHUNK):
@@ -136,7 +136,7 @@ class PeakPyramid:
         write_level0(path, *self.levels[0], len(self.samples), self.rate, self.block)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], samples: np.ndarray, rate: int = 16_000) -> "PeakPyramid | None":
+    def load(cls, path: str | os.PathLike[str], samples: np.ndarray, rate: int = 16_000) -> PeakPyramid | None:
         """The saved pyramid of `samples`, or None when the file is missing, stale or unreadable."""
         try:
             with np.load(path, allow_pickle=False) as data:

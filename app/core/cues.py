@@ -13,8 +13,8 @@ between word units, so a Katakana word (one unit) is never split.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from app.core.cue_glue import glued
 from app.core.document import Word
@@ -70,7 +70,9 @@ def _break_level(words: Sequence[Word], k: int, pause_ms: int) -> int:
     return 0
 
 
-def _line_ranges(lengths: Sequence[int], seps: Sequence[int], glue: Sequence[bool], width: int) -> list[tuple[int, int]]:
+def _line_ranges(
+    lengths: Sequence[int], seps: Sequence[int], glue: Sequence[bool], width: int
+) -> list[tuple[int, int]]:
     """Greedy word wrap of tokens (their lengths, the separator width before each, glued boundaries):
     each line as full as it can be, ending at the last boundary that is not glued; a glued run
     longer than a line is broken where it must be."""
@@ -104,7 +106,9 @@ def wrap_lines(texts: Sequence[str], width: int = 42, max_lines: int = 2, prefix
     tokens = ([prefix] if prefix else []) + list(texts)
     words_glue = list(glue) if glue is not None else glued(list(texts))
     marks = ([False, True] + words_glue[1:]) if prefix else [False] + words_glue[1:]
-    seps = [0] + [1 if (prefix and k == 1) else separator_width(tokens[k - 1], tokens[k]) for k in range(1, len(tokens))]
+    seps = [0] + [
+        1 if (prefix and k == 1) else separator_width(tokens[k - 1], tokens[k]) for k in range(1, len(tokens))
+    ]
     lens = [len(t) for t in tokens]
     total = sum(lens) + sum(seps)
     if total <= width or len(tokens) <= 1:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from app.core.errors import EditError
 from app.core.word_units import join_words
@@ -46,9 +47,9 @@ class Word:
     source: TimingSource = TimingSource.MODEL
     starts_segment: bool = False
 
-    def replace(self, **changes: object) -> "Word":
+    def replace(self, **changes: Any) -> Word:
         """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ class Transcript:
         speakers: Sequence[Speaker] = (),
         keywords: Sequence[str] = (),
         settings: TranscriptionSettings | None = None,
-    ) -> "Transcript":
+    ) -> Transcript:
         """A document over `words`; speaker ids the table lacks get a row named "Speaker N"."""
         doc = cls(list(words), {s.id: s for s in speakers}, tuple(keywords), settings or TranscriptionSettings())
         for w in doc._words:
@@ -338,13 +339,19 @@ class _ReadOnly(Sequence[Word]):
     def __init__(self, items: list[Word]) -> None:
         self._items = items
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Word: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Word]: ...
+
+    def __getitem__(self, index: int | slice) -> Word | list[Word]:
         return self._items[index]
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Word]:
         return iter(self._items)
 
     def __eq__(self, other: object) -> bool:

@@ -8,7 +8,7 @@ re-exported here; the GUI wraps the same commands in a QUndoStack.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.core.document import Speaker, TimingSource, Transcript, TranscriptionSettings, Word, default_color
 from app.core.errors import EditError
@@ -103,7 +103,9 @@ class ReplaceText(_WordsCommand):
         next_start = words[self.end].start_ms if self.end < len(words) else None
         speaker = self.speaker
         if speaker is None and not old:
-            neighbour = words[self.start - 1] if self.start > 0 else (words[self.end] if self.end < len(words) else None)
+            neighbour = (
+                words[self.start - 1] if self.start > 0 else (words[self.end] if self.end < len(words) else None)
+            )
             speaker = neighbour.speaker if neighbour is not None else None
         return retime_text(old, self.text, prev_end, next_start, speaker)
 

@@ -30,7 +30,7 @@ class Command:
     def revert(self, doc: Transcript) -> None:
         raise NotImplementedError
 
-    def merge(self, other: "Command") -> bool:
+    def merge(self, other: Command) -> bool:
         """Absorb `other`, which has just been applied after this one; True if it merged.
 
         After a merge, `revert` of this command undoes both and `apply` redoes both.

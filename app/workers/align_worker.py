@@ -11,8 +11,8 @@ from any thread and is checked between runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -84,7 +84,7 @@ class AlignWorker(BackgroundWorker):
             self.finished.emit(token.cancelled)
 
 
-class AlignThread(WorkerThread):
+class AlignThread(WorkerThread[AlignWorker]):
     """The window's handle on the align worker and its thread."""
 
     def __init__(self, loader: AlignerLoader | None = None, parent: QObject | None = None) -> None:

@@ -40,10 +40,10 @@ class _DownloadJob(QObject):
     @Slot(str, object, object)
     def run(self, key: str, source: object, token: object) -> None:
         assert isinstance(token, CancelToken)
+        assert source is None or isinstance(source, Path)
         self._last = 0.0
         try:
-            folder = self._store.download(key, self._on_progress, token,
-                                          source=Path(source) if source is not None else None)
+            folder = self._store.download(key, self._on_progress, token, source=source)
         except Cancelled:
             self.cancelled.emit(key)
         except VerbatimError as exc:

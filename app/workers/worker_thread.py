@@ -10,7 +10,8 @@ stops the thread cleanly on shutdown.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -63,12 +64,17 @@ class BackgroundWorker(QObject):
         raise NotImplementedError
 
 
-class WorkerThread(QObject):
-    """Owns a worker's QThread: start once, submit jobs, cancel, shut down cleanly."""
+W = TypeVar("W", bound=BackgroundWorker)
+
+
+class WorkerThread(QObject, Generic[W]):
+    """Owns a worker's QThread: start once, submit jobs, cancel, shut down cleanly.
+
+    Generic in the worker's class, so that `thread.worker` has that class's signals."""
 
     _submit = Signal(object)
 
-    def __init__(self, worker: BackgroundWorker, name: str, busy_sentence: str,
+    def __init__(self, worker: W, name: str, busy_sentence: str,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker

@@ -16,8 +16,9 @@ path runs, but random encoder states give a draft of a token or two, so it is cl
 "spec-wrong" is random tokens as long as the output (its first token already disagrees and nothing after it
 ever matches, so the draft is dropped: the cost of a useless draft is bookkeeping only),
 "spec-90" is the plain output with about one token in ten substituted, dropped or doubled (a draft of
-realistic quality), and "spec-oracle" is the plain output itself (everything accepted: the upper bound). Each row gives LLM forward passes, accepted/drafted tokens, and
-whether the ids equal plain generate's (they must in float32; bf16 may flip a rare near-tie).
+realistic quality), and "spec-oracle" is the plain output itself (everything accepted: the upper bound).
+Each row gives LLM forward passes, accepted/drafted tokens, and whether the ids equal plain generate's
+(they must in float32; bf16 may flip a rare near-tie).
 The real head's acceptance rate needs the real checkpoint.
 
     python tests/perf/bench_asr.py                     # on a CUDA machine; says so and exits without one
@@ -31,8 +32,8 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +41,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.asr.ar_runner import ARRunner  # noqa: E402
-from app.asr.ctc_head import CtcHead  # noqa: E402
-from app.asr.prompts import instruction  # noqa: E402
-from app.asr.registry import MODELS  # noqa: E402
+from app.asr.ar_runner import ARRunner
+from app.asr.ctc_head import CtcHead
+from app.asr.prompts import instruction
+from app.asr.registry import MODELS
 
 VOCAB = 100353
 AUDIO_ID, EOS_ID, PAD_ID, SOR_ID, EOR_ID = 100352, 100257, 100256, 100264, 100265
@@ -59,8 +60,9 @@ def full_shapes(plus: bool, tiny: bool) -> dict:
                    conv_kernel_size=15, conv_expansion_factor=2)
     if plus:
         encoder["cat_hidden_layers"] = [3]
-    projector = dict(model_type="blip_2_qformer", hidden_size=q_hidden, num_hidden_layers=2, num_attention_heads=q_heads,
-                     intermediate_size=q_inter, encoder_hidden_size=enc_hidden * (2 if plus else 1),
+    projector = dict(model_type="blip_2_qformer", hidden_size=q_hidden, num_hidden_layers=2,
+                     num_attention_heads=q_heads, intermediate_size=q_inter,
+                     encoder_hidden_size=enc_hidden * (2 if plus else 1),
                      cross_attention_frequency=1, max_position_embeddings=2048, hidden_dropout_prob=0.0,
                      attention_probs_dropout_prob=0.0)
     text = dict(model_type="granite", vocab_size=VOCAB, hidden_size=llm_hidden, intermediate_size=llm_inter,
@@ -86,8 +88,10 @@ def bench_tokenizer(plus: bool):
     core.add_special_tokens(list(specials.values()))
     tok = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<|end_of_text|>", eos_token="<|end_of_text|>",
                                   pad_token="<|pad|>", unk_token="w0", padding_side="left")
-    system = ("{%- if messages[0]['role'] == 'system' %}{{- '<|start_of_role|>system<|end_of_role|>' + "
-              "messages[0]['content'] + '<|end_of_text|>\n' }}{%- set messages = messages[1:] %}{%- endif %}") if plus else ""
+    system = (
+        "{%- if messages[0]['role'] == 'system' %}{{- '<|start_of_role|>system<|end_of_role|>' + "
+        "messages[0]['content'] + '<|end_of_text|>\n' }}{%- set messages = messages[1:] %}{%- endif %}"
+    ) if plus else ""
     tok.chat_template = system + (
         "{%- for m in messages %}{{- '<|start_of_role|>' + m['role'] + '<|end_of_role|>' + m['content'] + "
         "'<|end_of_text|>\n' }}{%- endfor %}{%- if add_generation_prompt %}"
@@ -96,8 +100,12 @@ def bench_tokenizer(plus: bool):
 
 
 def build_runner(key: str, device: torch.device, dtype: torch.dtype, tiny: bool) -> ARRunner:
-    from transformers import (GraniteSpeechConfig, GraniteSpeechForConditionalGeneration, GraniteSpeechPlusConfig,
-                              GraniteSpeechPlusForConditionalGeneration)
+    from transformers import (
+        GraniteSpeechConfig,
+        GraniteSpeechForConditionalGeneration,
+        GraniteSpeechPlusConfig,
+        GraniteSpeechPlusForConditionalGeneration,
+    )
 
     plus = key == "plus"
     config = (GraniteSpeechPlusConfig if plus else GraniteSpeechConfig)(**full_shapes(plus, tiny))
@@ -208,7 +216,9 @@ def bench_speculative(runner: ARRunner, text: str, sizes: list[int], low: float,
                         ids = runner.generate_ids(pieces, text, tokens, min_new_tokens=tokens)
                     else:
                         drafts = draft_for(draft, plain)
-                        ids = runner.speculative_generate_ids(pieces, text, tokens, min_new_tokens=tokens, drafts=drafts)
+                        ids = runner.speculative_generate_ids(
+                            pieces, text, tokens, min_new_tokens=tokens, drafts=drafts
+                        )
                     if cuda:
                         torch.cuda.synchronize()
                     wall = time.perf_counter() - start
@@ -266,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                     except torch.OutOfMemoryError:
                         print(f"{key:8} {task:10} {mode:6} {batch:5d}   out of memory")
                         continue
-                    print(f"{key:8} {task:10} {mode:6} {batch:5d} {audio_s:8.1f} {wall:7.2f} {audio_s / wall:7.1f} {peak:8.2f}")
+                    print(f"{key:8} {task:10} {mode:6} {batch:5d} {audio_s:8.1f} {wall:7.2f} "
+                          f"{audio_s / wall:7.1f} {peak:8.2f}")
         if key == "2b" and not args.no_speculative:
             # the tiny pieces are 1-2 s: 16 tokens/s there gives the drafts something to do
             bench_speculative(runner, instruction(runner.family, "punctuated"), sizes, low, high, device.type == "cuda",

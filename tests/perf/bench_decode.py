@@ -52,7 +52,8 @@ def make_recording(workdir: Path, fmt: str, hours: float) -> Path:
     subprocess.run([
         "ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(speech),
         "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.03:sample_rate=44100",
-        "-filter_complex", "[0:a]aresample=44100[s];[s][1:a]amix=inputs=2:duration=shortest,aformat=channel_layouts=stereo",
+        "-filter_complex",
+        "[0:a]aresample=44100[s];[s][1:a]amix=inputs=2:duration=shortest,aformat=channel_layouts=stereo",
         "-t", str(hours * 3600), "-ar", "44100", "-ac", "2", *CODECS[fmt], str(part),
     ], check=True)
     part.rename(out)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.document import Speaker, TimingSource, Transcript, Word  # noqa: E402
-from app.core.exporters import EXPORTERS, ExportOptions, export_document  # noqa: E402
-from app.core.importers import import_transcript  # noqa: E402
+from app.core.document import Speaker, TimingSource, Transcript, Word
+from app.core.exporters import EXPORTERS, ExportOptions, export_document
+from app.core.importers import import_transcript
 
 VOCAB = (
     "the council bridge mayor budget river traffic people town vote project engineers residents spring "

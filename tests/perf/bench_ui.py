@@ -22,14 +22,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from app.audio.peaks import PeakPyramid  # noqa: E402
-from app.audio.player import Player  # noqa: E402
-from app.core.document import Speaker, Transcript, Word  # noqa: E402
-from app.core.project import Project, save_project  # noqa: E402
+from app.audio.peaks import PeakPyramid
+from app.audio.player import Player
+from app.core.document import Speaker, Transcript, Word
+from app.core.project import Project, save_project
 
 RATE = 16_000
 HOURS = 2
@@ -45,7 +45,8 @@ def make_project(folder: Path) -> Path:
     for i in range(WORDS):
         if rng.random() < 0.02:
             speaker = "S2" if speaker == "S1" else "S1"
-        words.append(Word(VOCAB[i % len(VOCAB)] + ("." if i % 17 == 16 else ""), i * step, i * step + step - 60, speaker, 0.9))
+        text = VOCAB[i % len(VOCAB)] + ("." if i % 17 == 16 else "")
+        words.append(Word(text, i * step, i * step + step - 60, speaker, 0.9))
     doc = Transcript.from_words(words, [Speaker("S1", "Interviewer", "#1f77b4"), Speaker("S2", "Guest", "#d62728")])
     path = folder / "long.verbatim"
     save_project(Project(doc, None, None, HOURS * 3_600_000), path)
@@ -102,7 +103,8 @@ def main() -> int:
     t_audio = time.perf_counter() - t2
     doc = w.project.transcript
     print(f"open 20,000-word project (JSON -> window shown): {ms(t_open)}   target < 2000 ms")
-    print(f"  + waveform and player on 2 h of audio (peaks cached): {ms(t_audio)}; building the peaks once: {ms(t_peaks)}")
+    print(f"  + waveform and player on 2 h of audio (peaks cached): {ms(t_audio)}; "
+          f"building the peaks once: {ms(t_peaks)}")
 
     # keystroke -> repaint, in the middle of the transcript
     mid = WORDS // 2
@@ -131,7 +133,8 @@ def main() -> int:
         frames.append(time.perf_counter() - t)
         QTest.qWait(2)
     w.playback.pause()
-    print(f"playhead update per frame: median {ms(statistics.median(frames))}, p95 {ms(sorted(frames)[228])}   target < 16 ms")
+    print(f"playhead update per frame: median {ms(statistics.median(frames))}, "
+          f"p95 {ms(sorted(frames)[228])}   target < 16 ms")
 
     # click on a word -> seek -> waveform repainted at its time
     seeks = []

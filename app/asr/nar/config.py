@@ -9,11 +9,14 @@ port's native config (`model_type` `granite_speech_nar`: `vocabulary_size`, `cat
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import ModelError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +99,10 @@ class NarConfig:
         return self.encoder.hidden_dim * (len(self.encoder.cat_hidden_layers) + 1)
 
 
-def _pick(d: dict[str, Any], cls: type, renames: dict[str, str] | None = None) -> dict[str, Any]:
+def _pick(d: dict[str, Any], cls: type[DataclassInstance], renames: dict[str, str] | None = None) -> dict[str, Any]:
     """The keys of `d` that `cls` knows (after renaming), as constructor arguments."""
     renames = renames or {}
-    known = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    known = {f.name for f in fields(cls)}
     out: dict[str, Any] = {}
     for key, value in d.items():
         name = renames.get(key, key)

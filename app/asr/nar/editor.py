@@ -40,40 +40,42 @@ class Packing:
     def __post_init__(self) -> None:
         self.starts = [sum(self.lengths[:i]) for i in range(len(self.lengths))]
         self.total = sum(self.lengths)
-        self._cache: dict[str, object] = {}
+        self._cu: dict[str, torch.Tensor] = {}
+        self._gather: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._dense: dict[str, torch.Tensor] = {}
 
     def position_ids(self, device: torch.device) -> torch.Tensor:
         return torch.cat([torch.arange(n, device=device) for n in self.lengths]).unsqueeze(0)
 
     def cu_seqlens(self, device: torch.device) -> torch.Tensor:
-        key = f"cu:{device}"
-        if key not in self._cache:
+        key = str(device)
+        if key not in self._cu:
             cu = [0]
             for n in self.lengths:
                 cu.append(cu[-1] + n)
-            self._cache[key] = torch.tensor(cu, dtype=torch.int32, device=device)
-        return self._cache[key]  # type: ignore[return-value]
+            self._cu[key] = torch.tensor(cu, dtype=torch.int32, device=device)
+        return self._cu[key]
 
     def gather_index(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """([S, Lmax] indices into the packed sequence (clamped), [S, Lmax] validity)."""
-        key = f"gather:{device}"
-        if key not in self._cache:
+        key = str(device)
+        if key not in self._gather:
             longest = max(self.lengths)
             ar = torch.arange(longest, device=device).unsqueeze(0)
             starts = torch.tensor(self.starts, device=device).unsqueeze(1)
             lens = torch.tensor(self.lengths, device=device).unsqueeze(1)
             valid = ar < lens
             index = torch.where(valid, starts + ar, torch.zeros_like(ar))
-            self._cache[key] = (index, valid)
-        return self._cache[key]  # type: ignore[return-value]
+            self._gather[key] = (index, valid)
+        return self._gather[key]
 
     def dense_mask(self, device: torch.device) -> torch.Tensor:
-        key = f"dense:{device}"
-        if key not in self._cache:
+        key = str(device)
+        if key not in self._dense:
             seg = torch.repeat_interleave(torch.arange(len(self.lengths), device=device),
                                           torch.tensor(self.lengths, device=device))
-            self._cache[key] = (seg.unsqueeze(0) == seg.unsqueeze(1)).view(1, 1, self.total, self.total)
-        return self._cache[key]  # type: ignore[return-value]
+            self._dense[key] = (seg.unsqueeze(0) == seg.unsqueeze(1)).view(1, 1, self.total, self.total)
+        return self._dense[key]
 
 
 def flash_available(device: torch.device | str) -> bool:
@@ -164,11 +166,12 @@ class NarEditor(nn.Module):
         self.cfg = cfg
         gc = granite_config(cfg)
         self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
-        self.layers = nn.ModuleList([GraniteDecoderLayer(gc, i) for i in range(cfg.num_hidden_layers)])
+        layers = [GraniteDecoderLayer(gc, i) for i in range(cfg.num_hidden_layers)]
+        for layer in layers:
+            layer.self_attn.is_causal = False
+        self.layers = nn.ModuleList(layers)
         self.norm = GraniteRMSNorm(cfg.hidden_size, eps=cfg.rms_norm_eps)
         self.rotary_emb = GraniteRotaryEmbedding(gc)
-        for layer in self.layers:
-            layer.self_attn.is_causal = False  # type: ignore[union-attr]
 
     def forward(self, embeds: torch.Tensor, packing: Packing) -> torch.Tensor:
         """[1, N, hidden] packed input embeddings (before the embedding multiplier) -> final hidden states."""
@@ -177,7 +180,8 @@ class NarEditor(nn.Module):
         pos = self.rotary_emb(h, position_ids=position_ids)
         for layer in self.layers:
             h = layer(h, attention_mask=None, position_ids=position_ids, position_embeddings=pos, nar_packing=packing)
-        return self.norm(h)
+        out: torch.Tensor = self.norm(h)
+        return out
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Tied LM head, divided by `logits_scaling`."""

@@ -80,7 +80,8 @@ class BlockAttention(nn.Module):
         bias = bias.masked_fill(~keys_ok, -torch.finfo(bias.dtype).max)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)
         out = out.transpose(1, 2).reshape(b, blocks * c, -1)[:, :t]
-        return self.to_out(out)
+        projected: torch.Tensor = self.to_out(out)
+        return projected
 
 
 class DepthwiseConv(nn.Module):
@@ -93,7 +94,8 @@ class DepthwiseConv(nn.Module):
         self.conv = nn.Conv1d(channels, channels, kernel, groups=channels, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.pad(x, self.padding))
+        y: torch.Tensor = self.conv(F.pad(x, self.padding))
+        return y
 
 
 class ConvModule(nn.Module):
@@ -112,7 +114,8 @@ class ConvModule(nn.Module):
         y = F.glu(self.up_conv(self.norm(x).transpose(1, 2)), dim=1)
         y = y * frame_mask.unsqueeze(1).to(y.dtype)  # what follows the valid frames is zeros, as alone
         y = F.silu(self.batch_norm(self.depth_conv(y)))
-        return self.down_conv(y).transpose(1, 2)
+        out: torch.Tensor = self.down_conv(y)
+        return out.transpose(1, 2)
 
 
 class ConformerBlock(nn.Module):
@@ -131,7 +134,8 @@ class ConformerBlock(nn.Module):
         x = self.attn(x, frame_mask) + x
         x = self.conv(x, frame_mask) + x
         x = 0.5 * self.ff2(x) + x
-        return self.post_norm(x)
+        out: torch.Tensor = self.post_norm(x)
+        return out
 
 
 class NarEncoder(nn.Module):

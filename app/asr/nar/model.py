@@ -105,7 +105,8 @@ class NarModel(nn.Module):
     def encode(self, waveforms: Sequence[np.ndarray], isolate: bool = True) -> EncoderOutput:
         """Encode a batch; `isolate=False` lets padding leak into each input as in the reference's batches."""
         feats, lengths = batch_features(list(waveforms), self.device, isolate)
-        return self.encoder(feats.to(self.dtype), lengths, isolate)
+        encoded: EncoderOutput = self.encoder(feats.to(self.dtype), lengths, isolate)
+        return encoded
 
     def project(self, enc: EncoderOutput, isolate: bool = True) -> list[torch.Tensor]:
         """Per input: [valid // downsample_rate, hidden] audio embeddings (divided by the multiplier)."""
@@ -137,7 +138,8 @@ class NarModel(nn.Module):
 
     def bpe_logits(self, enc: EncoderOutput, index: int) -> torch.Tensor:
         """[valid windows, vocabulary] BPE CTC logits of one input (pooled in float32, head in the model's dtype)."""
-        return self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]].to(self.dtype))
+        logits: torch.Tensor = self.out_bpe(enc.pooled[index, : enc.bpe_lengths[index]].to(self.dtype))
+        return logits
 
     def _ctc_columns(self, enc: EncoderOutput, index: int, lse: torch.Tensor, columns: list[int]) -> np.ndarray:
         """Log-posteriors of only `columns`, from the pooled states and the full log-normaliser `lse`."""
@@ -156,13 +158,13 @@ class NarModel(nn.Module):
         """
         steps = max(1, num_editing_steps or self.num_editing_steps)
         blank = self.cfg.blank_token_id
-        results: list[NarResult | None] = [None] * len(waveforms)
+        results: dict[int, NarResult] = {}
         live = [i for i, w in enumerate(waveforms) if encoder_frames(len(w)) > 0]
         for i in range(len(waveforms)):
             if i not in live:
                 results[i] = NarResult([], [], np.zeros((0, 1), np.float32), [blank], self.frame_s)
         if not live:
-            return results  # type: ignore[return-value]
+            return [results[i] for i in range(len(waveforms))]
         enc = self.encode([np.asarray(waveforms[i], dtype=np.float32) for i in live], isolate)
         argmaxes, lses = [], []
         for j in range(len(live)):
@@ -195,7 +197,7 @@ class NarModel(nn.Module):
                 hyps[j], drafts[j], self._ctc_columns(enc, j, lses[j], columns), columns, self.frame_s,
                 history[j], logit_history[j], audio[j].float().cpu() if keep_details else None,
             )
-        return results  # type: ignore[return-value]
+        return [results[i] for i in range(len(waveforms))]
 
     def decode_ids(self, waveforms: Sequence[np.ndarray]) -> list[list[int]]:
         """Each input's transcript token ids (16 kHz mono float32 waveforms, any lengths)."""

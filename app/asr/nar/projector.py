@@ -40,7 +40,8 @@ class CrossAttention(nn.Module):
         k = self.k_proj(keys).view(n, k_len, self.num_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(keys).view(n, k_len, self.num_heads, self.head_dim).transpose(1, 2)
         out = F.scaled_dot_product_attention(q, k, v)
-        return self.o_proj(out.transpose(1, 2).reshape(n, q_len, -1))
+        projected: torch.Tensor = self.o_proj(out.transpose(1, 2).reshape(n, q_len, -1))
+        return projected
 
 
 class QFormerMLP(nn.Module):
@@ -51,7 +52,8 @@ class QFormerMLP(nn.Module):
         self.act = ACT2FN[cfg.hidden_act]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+        y: torch.Tensor = self.fc2(self.act(self.fc1(x)))
+        return y
 
 
 class QFormerLayer(nn.Module):
@@ -66,7 +68,8 @@ class QFormerLayer(nn.Module):
 
     def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         queries = queries + self.cross_attn(self.attn_norm(queries), keys)
-        return queries + self.mlp(self.mlp_norm(queries))
+        out: torch.Tensor = queries + self.mlp(self.mlp_norm(queries))
+        return out
 
 
 class QFormer(nn.Module):
@@ -112,5 +115,5 @@ class NarProjector(nn.Module):
         keys = x + qf.pos_emb.to(x.dtype)
         for layer in qf.layers:
             queries = layer(queries, keys)
-        out = qf.linear(qf.out_norm(queries))
+        out: torch.Tensor = qf.linear(qf.out_norm(queries))
         return out.reshape(b, windows * n_q, -1)

@@ -8,8 +8,9 @@ the exporter by format name, as the CLI and the GUI's export dialog do.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.core.errors import ImportExportError
 from app.core.exporters.common import ExportOptions

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.core.cues import CueRules
 from app.core.document import Transcript

@@ -11,8 +11,16 @@ import re
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QInputDialog, QLabel, QPlainTextEdit, QPushButton,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 GROUP = "keyword_lists"
@@ -43,7 +51,10 @@ class KeywordLibrary:
 
     def get(self, name: str) -> tuple[str, ...]:
         value = self._s.value(f"{GROUP}/{name}", "")
-        return parse_keywords(value if isinstance(value, str) else "\n".join(value or ()))
+        if isinstance(value, str):
+            return parse_keywords(value)
+        # QSettings may hand back a list (an INI value with unquoted commas, as written by hand)
+        return parse_keywords("\n".join(map(str, value)) if isinstance(value, (list, tuple)) else "")
 
     def put(self, name: str, keywords: tuple[str, ...]) -> None:
         self._s.setValue(f"{GROUP}/{name}", "\n".join(keywords))
