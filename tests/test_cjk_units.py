@@ -102,7 +102,8 @@ def test_japanese_srt_import_units_times_export_and_json_round_trip(tmp_path: Pa
         assert word in joined_lines
         assert any(word in ln for ln in lines), f"{word} split across lines"
     assert all(" " not in ln for ln in render_vtt(doc).splitlines()[2:] if "-->" not in ln)
-    body = [p.text for p in build_docx(doc, ExportOptions(timestamps=False)).paragraphs if "昨日" in p.text or "東京" in p.text or "２０２４" in p.text]
+    body = [p.text for p in build_docx(doc, ExportOptions(timestamps=False)).paragraphs
+            if "昨日" in p.text or "東京" in p.text or "２０２４" in p.text]
     assert body and all(" " not in p for p in body)  # DOCX: no spaces between units
     # JSON: lossless round trip
     path = _write(tmp_path, "ja.json", render_json(doc))

@@ -14,6 +14,7 @@ What the three share (token budgets, spreading text over speech, `WordAssembler`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from app.asr.prompts import instruction
 from app.asr.segmentation import plan_pieces
 from app.core.document import TranscriptionSettings, Word
 
+if TYPE_CHECKING:
+    from app.asr.ar_runner import ARRunner
+
 
 class GraniteTextEngine:
     """Granite Speech 4.1-2b (or 4.0-1b): text, punctuated or raw, or a translation; keywords bias it.
@@ -49,7 +53,8 @@ class GraniteTextEngine:
     `runner` is a loaded `app.asr.ar_runner.ARRunner`. `max_piece_s` overrides the model's piece length.
     """
 
-    def __init__(self, runner, max_piece_s: float | None = None, overlap_s: float = HARD_CUT_OVERLAP_S) -> None:
+    def __init__(self, runner: ARRunner, max_piece_s: float | None = None,
+                 overlap_s: float = HARD_CUT_OVERLAP_S) -> None:
         self.runner = runner
         self.spec = runner.spec
         self.name = self.spec.display_name

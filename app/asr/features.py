@@ -12,8 +12,8 @@ same features alone or in a batch; the batch is then right-padded with that samp
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 import torch

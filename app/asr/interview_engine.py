@@ -11,26 +11,30 @@ aligned speaker-pass words.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.asr.engine import (
-    Capabilities,
     CancelToken,
+    Capabilities,
     EngineUpdate,
     Progress,
     TranscribeOptions,
     audio_seconds,
     validate_options,
 )
-from app.asr.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
 from app.asr.longform import run_pieces
 from app.asr.merge import merge_passes, split_words
+from app.asr.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
 from app.asr.plus_engine import PlusPasses
 from app.asr.prompts import instruction
 from app.asr.segmentation import Piece, plan_pieces_with_cores
 from app.core.document import TranscriptionSettings, Word
+
+if TYPE_CHECKING:
+    from app.asr.ar_runner import ARRunner
 
 DEFAULT_CONTEXT_S = 8.0
 
@@ -38,7 +42,7 @@ DEFAULT_CONTEXT_S = 8.0
 class InterviewEngine:
     """4.1-2b text + 4.1-2b-plus times and speakers: `InterviewEngine(text_runner, plus_runner)`."""
 
-    def __init__(self, text_runner, plus_runner, max_piece_s: float | None = None,
+    def __init__(self, text_runner: ARRunner, plus_runner: ARRunner, max_piece_s: float | None = None,
                  context_s: float = DEFAULT_CONTEXT_S, overlap_s: float = HARD_CUT_OVERLAP_S) -> None:
         self.text_runner = text_runner
         self.plus_runner = plus_runner

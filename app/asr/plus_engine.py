@@ -10,21 +10,25 @@ that neighbouring pieces share (pieces borrow `context_s` of audio from the one 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.asr.engine import CancelToken, EngineUpdate, Progress, TranscribeOptions, audio_seconds, validate_options
-from app.asr.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
 from app.asr.longform import run_pieces
 from app.asr.merge import merge_passes
+from app.asr.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours, token_budget
 from app.asr.plus_output import TimedWord, parse_speakers, parse_timestamps, speaker_words
 from app.asr.prompts import instruction
 from app.asr.segmentation import Piece, plan_pieces
 from app.asr.speaker_link import SpeakerLinker
 from app.asr.stitch import align_overlap
 from app.core.document import TranscriptionSettings, Word
+
+if TYPE_CHECKING:
+    from app.asr.ar_runner import ARRunner
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class PlusPiece:
 class PlusPasses:
     """Prompts, decoding and cross-piece speaker linking for the plus model, shared by two engines."""
 
-    def __init__(self, runner, keywords: Sequence[str] = ()) -> None:
+    def __init__(self, runner: ARRunner, keywords: Sequence[str] = ()) -> None:
         self.runner = runner
         self.timestamps_prompt = instruction("plus", "timestamps", keywords=keywords)
         self.speakers_prompt = instruction("plus", "speakers", keywords=keywords)
@@ -79,7 +83,7 @@ class PlusEngine:
     length and the audio each piece shares with the one before it.
     """
 
-    def __init__(self, runner, max_piece_s: float | None = None, context_s: float | None = None,
+    def __init__(self, runner: ARRunner, max_piece_s: float | None = None, context_s: float | None = None,
                  overlap_s: float = HARD_CUT_OVERLAP_S) -> None:
         self.runner = runner
         self.spec = runner.spec

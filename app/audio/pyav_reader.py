@@ -9,8 +9,8 @@ overshoot is small, so decoded durations match the source within a few milliseco
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 

@@ -8,9 +8,9 @@ A reader also says how long the file claims to be, so the caller can tell a trun
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.asr.realign import AlignReport, Aligner, interpolated_runs, load_aligner, retime_runs
+from app.asr.realign import Aligner, AlignReport, interpolated_runs, load_aligner, retime_runs
 from app.core.errors import ProjectError
 
 __all__ = ["AlignReport", "Aligner", "interpolated_runs", "retime_runs", "run"]
@@ -21,9 +21,8 @@ __all__ = ["AlignReport", "Aligner", "interpolated_runs", "retime_runs", "run"]
 
 def run(args: argparse.Namespace) -> int:
     from app.audio.decode import decode_16k_mono
-    from app.core.project import load_project, save_project
-
     from app.core.input_checks import check_input_file, refuse_overwriting_inputs
+    from app.core.project import load_project, save_project
 
     check_input_file(args.project, "project")
     project = load_project(args.project)
@@ -44,9 +43,12 @@ def run(args: argparse.Namespace) -> int:
     aligner = load_aligner(args.model, args.device, project.transcript.settings.language or "en")
     new_words, report = retime_runs(words, audio, aligner, start_ms, end_ms)
     project.transcript.splice(0, len(words), new_words)
-    target: Path = args.output or project.path
+    target = Path(args.output) if args.output else project.path
+    if target is None:
+        raise ProjectError("The project has no file to save into; give one with -o.")
     save_project(project, target)
     for line in report.failed:
         print(f"verbatim: could not align {line}", file=sys.stderr)
-    print(f"Aligned {report.aligned} words in {report.stretches - len(report.failed)} of {report.stretches} stretches; saved {target}.")
+    placed = report.stretches - len(report.failed)
+    print(f"Aligned {report.aligned} words in {placed} of {report.stretches} stretches; saved {target}.")
     return 0

@@ -62,7 +62,8 @@ def download_model(spec: ModelSpec) -> Path:
         if folder is not None:
             return folder
         raise ModelError(
-            f"Cannot download {spec.display_name}: Hugging Face offline mode is on (HF_HUB_OFFLINE); unset it and try again."
+            f"Cannot download {spec.display_name}: Hugging Face offline mode is on (HF_HUB_OFFLINE); "
+            "unset it and try again."
         )
     print(f"Downloading {spec.hub_id} into the Hugging Face cache ...", file=sys.stderr)
     progress = StderrProgress()

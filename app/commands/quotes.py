@@ -20,7 +20,7 @@ from app.core.quote_range import check_range, parse_range_time, selection_transc
 from app.core.quotes import QuoteStyle, QuoteStyleError, format_quote
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     """The `quote` and `clip` subcommands (registered by app/cli.py)."""
     q = sub.add_parser("quote", help="print the words of a time range as a quote in the house style")
     q.add_argument("project", type=Path)

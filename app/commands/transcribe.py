@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from app.core.document import Speaker, Word
 from app.core.errors import ProjectError, VerbatimError
 
 EXIT_CANCELLED = 130
@@ -83,7 +84,7 @@ class ProgressLine:
 
 def _install_cancel(cancel, say: Callable[[str], None]):
     """First Ctrl+C: cancel after the current batch. Second: KeyboardInterrupt. Returns the old handler."""
-    def handler(signum, frame):  # noqa: ARG001 - the signal module's signature
+    def handler(signum, frame):
         if cancel.cancelled:
             raise KeyboardInterrupt
         cancel.cancel()
@@ -123,9 +124,8 @@ def run(args: argparse.Namespace) -> int:
     from app.audio.cache import load_audio
     from app.audio.decode import check_path
     from app.core.document import Transcript
-    from app.core.project import Project, save_project
-
     from app.core.input_checks import refuse_overwriting_inputs
+    from app.core.project import Project, save_project
 
     check_path(args.media)
     refuse_overwriting_inputs(args.output, {"the recording": args.media,
@@ -162,7 +162,9 @@ def run(args: argparse.Namespace) -> int:
     engine = create_engine(args.model, args.device)
     cancel = CancelToken()
     bar = ProgressLine(not args.quiet)
-    words, speakers, interrupted = [], [], False
+    words: list[Word] = []
+    speakers: list[Speaker] = []
+    interrupted = False
     old_handler = _install_cancel(cancel, say)
     try:
         for update in engine.transcribe(audio.samples, options, cancel):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 MAX_DEPTH = 64  # no Verbatim file nests deeper than ~5; bounded so a hostile file cannot exhaust the stack
 MAX_INT_DIGITS = 20  # checked before int(): Python refuses (slowly, with ValueError) past 4300 digits

@@ -248,7 +248,9 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     try:
         text = dumps_project(project_to_dict(project, target.parent))
     except (TypeError, ValueError) as exc:
-        raise ProjectError(f"Could not save {target.name}: the transcript holds a value that cannot be stored ({exc}).")
+        raise ProjectError(
+            f"Could not save {target.name}: the transcript holds a value that cannot be stored ({exc})."
+        ) from None
     write_atomically(target, text)
     project.path = target
 

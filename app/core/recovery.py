@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from app.core.errors import ProjectError
 from app.core.project import Project, dumps_project, load_project, project_to_dict, write_atomically
@@ -50,7 +51,7 @@ class RecoveryJournal:
         self.path = journal_path_for(self.project_path, media_fingerprint, root)
 
     @classmethod
-    def at(cls, journal_path: Path, project_path: Path | None = None) -> "RecoveryJournal":
+    def at(cls, journal_path: Path, project_path: Path | None = None) -> RecoveryJournal:
         """The journal stored at `journal_path` (used for journals found on disk)."""
         journal = cls.__new__(cls)
         journal.project_path = Path(project_path) if project_path is not None else None
@@ -68,19 +69,21 @@ class RecoveryJournal:
         """Write the journal atomically (the same format as a project file). Raises ProjectError."""
         self.write_snapshot(self.snapshot(project))
 
-    def snapshot(self, project: Project) -> dict:
+    def snapshot(self, project: Project) -> dict[str, Any]:
         """The journal's content as plain data: cheap, so it can be taken on the GUI thread, and
         independent of later edits, so `write_snapshot` can run on another thread."""
         base_dir = self.project_path.parent if self.project_path is not None else None
         return project_to_dict(project, base_dir)
 
-    def write_snapshot(self, data: dict) -> None:
+    def write_snapshot(self, data: dict[str, Any]) -> None:
         """Serialise and write a `snapshot` atomically (any thread). Raises ProjectError."""
         if self.project_path is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ProjectError(f"Could not create the recovery folder {self.path.parent}: {exc.strerror or exc}.")
+                raise ProjectError(
+                    f"Could not create the recovery folder {self.path.parent}: {exc.strerror or exc}."
+                ) from None
         write_atomically(self.path, dumps_project(data))
 
     def has_newer_than_project(self) -> bool:

@@ -15,8 +15,12 @@ from PySide6.QtWidgets import QMenu, QStyle
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
+# a shortcut as Qt takes it: text ("Ctrl+J"), a standard key, a sequence, or a list of them
+KeySpec = str | QKeySequence | QKeySequence.StandardKey
+KeysArg = KeySpec | list[KeySpec] | None
 
-def _action(window: MainWindow, text: str, slot: Callable[[], object] | None, keys: object = None,
+
+def _action(window: MainWindow, text: str, slot: Callable[[], object] | None, keys: KeysArg = None,
             icon: QStyle.StandardPixmap | None = None, tip: str = "") -> QAction:
     a = QAction(text, window)
     if keys is not None:
@@ -78,7 +82,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     acts["follow"] = follow
     play_on_click = QAction("Play When a &Word Is Clicked", window)
     play_on_click.setCheckable(True)
-    play_on_click.setChecked(window.settings.value("playback/play_on_click", True, type=bool))
+    play_on_click.setChecked(bool(window.settings.value("playback/play_on_click", True, type=bool)))
     play_on_click.toggled.connect(lambda on: window.settings.setValue("playback/play_on_click", on))
     acts["play_on_click"] = play_on_click
     for key, a in window.playback.actions.items():

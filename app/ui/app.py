@@ -90,7 +90,8 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
 
     QCoreApplication.setOrganizationName("Verbatim")
     QCoreApplication.setApplicationName("Verbatim")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     app.setWindowIcon(app_icon())
     shot = os.environ.get("VERBATIM_SCREENSHOT")

@@ -479,8 +479,9 @@ class FileController(QObject):
         from app.ui.folders import start_folder
 
         last = start_folder(self.project, self._settings)
+        media_globs = MEDIA_FILTER.split("(")[1].split(")")[0]
         chosen, _ = QFileDialog.getOpenFileName(self._window, "Open Recording or Project", str(last),
-                                                f"Recordings and projects (*.verbatim *.json {MEDIA_FILTER.split('(')[1].split(')')[0]});;"
+                                                f"Recordings and projects (*.verbatim *.json {media_globs});;"
                                                 f"{PROJECT_FILTER};;{MEDIA_FILTER}")
         if not chosen:
             return None

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QCheckBox, QGridLayout, QLabel, QLineEdit, QPushButton, QToolButton, QWidget,
+    QCheckBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QWidget,
 )
 
 from app.core.edits import ReplaceText
@@ -49,11 +55,11 @@ def _unit_gaps(query: str) -> str:
 class _FindEdit(QLineEdit):
     """The search field: Enter finds the next match, Shift+Enter the previous, Escape closes the bar."""
 
-    def __init__(self, bar: "FindReplaceBar") -> None:
+    def __init__(self, bar: FindReplaceBar) -> None:
         super().__init__(bar)
         self._bar = bar
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
                 self._bar.find_previous()
@@ -69,7 +75,7 @@ class _FindEdit(QLineEdit):
 class FindReplaceBar(QWidget):
     """Search field, match case / whole words options, "3 of 12", next/previous, replace, replace all."""
 
-    def __init__(self, editor: "TranscriptEditor") -> None:
+    def __init__(self, editor: TranscriptEditor) -> None:
         super().__init__(editor)
         self._editor = editor
         self._matches: list[Match] = []

@@ -45,7 +45,7 @@ class JournalTimer(QObject):
         self._timer.stop()
         self._first_change = None
 
-    def isActive(self) -> bool:  # noqa: N802 - the QTimer name, kept for callers that used one
+    def isActive(self) -> bool:
         return self._timer.isActive()
 
     def _on_timer_timeout(self) -> None:

@@ -105,7 +105,8 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Speakers", self)
         dock.setObjectName("speakers_dock")
         dock.setWidget(self.speakers_panel)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.speakers_dock = dock
         self.resize(1280, 800)
@@ -264,10 +265,14 @@ class MainWindow(QMainWindow):
             self.word_label.setText("")
             return
         w = doc.words[index]
-        self.word_label.setText(f"\u201c{w.text}\u201d  {format_ms(w.start_ms)} \u2013 {format_ms(w.end_ms)}  ({w.source.value})")
+        span = f"{format_ms(w.start_ms)} \u2013 {format_ms(w.end_ms)}"
+        self.word_label.setText(f"\u201c{w.text}\u201d  {span}  ({w.source.value})")
 
     def _on_playback_position_changed(self, ms: int) -> None:
-        total = self.audio.duration_ms if self.audio is not None else (self.project.media_duration_ms or 0) if self.project else 0
+        if self.audio is not None:
+            total = self.audio.duration_ms
+        else:
+            total = (self.project.media_duration_ms or 0) if self.project else 0
         self.position_label.setText(f"{format_ms(ms)} / {format_ms(int(total))}")
 
     def _on_playback_playing_changed(self, playing: bool) -> None:
@@ -325,7 +330,7 @@ class MainWindow(QMainWindow):
             return
         if not self.model_flow.ready_to_transcribe(self.transcribe_panel.model_key):
             return
-        doc = self.project.transcript
+        doc = self.undo_stack.document
         if len(doc) and not self.ask_replace(len(doc)):
             self.show_message("Transcription not started; the transcript is unchanged.")
             return
@@ -339,7 +344,8 @@ class MainWindow(QMainWindow):
         self.transcription.start(self.audio.samples, self.transcribe_panel.model_key, options, self.undo_stack)
 
     def _on_transcription_running_changed(self, running: bool) -> None:
-        self.editor.text_view().setReadOnly(self.transcription.running or self.realign.running or self.undo_stack is None)
+        busy = self.transcription.running or self.realign.running
+        self.editor.text_view().setReadOnly(busy or self.undo_stack is None)
         self._update_enabled()
         self._update_model_label()
 
@@ -351,7 +357,7 @@ class MainWindow(QMainWindow):
         self.realign.update_action()
         self.transcribe_panel.setEnabled(not running)
         self._recent_menu.setEnabled(not running)
-        self.undo_group.setActiveStack(None if running else self.undo_stack)  # Undo/Redo off during a run
+        self.undo_group.setActiveStack(None if running else self.undo_stack)  # type: ignore[arg-type]  # None: Undo/Redo off during a run
         self.speakers_panel.setEnabled(not running)
         self.waveform.boundaries_editable = not running
         for button in (self.editor.find_bar.replace_button, self.editor.find_bar.replace_all_button):

@@ -10,7 +10,8 @@ Without an output device the window still works; the controller says so when it 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
@@ -74,7 +75,7 @@ class PlaybackController(QObject):
 
     @property
     def rewind_on_resume_ms(self) -> int:
-        return int(self._settings.value("playback/rewind_on_resume_ms", 1000))
+        return int(str(self._settings.value("playback/rewind_on_resume_ms", 1000)))
 
     @property
     def playing(self) -> bool:
@@ -178,12 +179,13 @@ class PlaybackController(QObject):
             self.set_speed(self.player.speed + delta)
 
     def _on_goto_triggered(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
+        from PySide6.QtWidgets import QInputDialog, QWidget
 
         from app.core.errors import VerbatimError
         from app.ui.timefmt import format_ms, parse_time
 
-        parent = self.parent()
+        owner = self.parent()
+        parent = owner if isinstance(owner, QWidget) else None
         text, ok = QInputDialog.getText(parent, "Go to Time", "Time (h:mm:ss, m:ss or seconds):",
                                         text=format_ms(self.position_ms))
         if ok and text.strip():

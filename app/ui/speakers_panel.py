@@ -7,13 +7,22 @@ one undo step on the document's stack.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QColorDialog, QHBoxLayout, QHeaderView, QMenu, QPushButton, QToolButton,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QColorDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.core.document import Change, ChangeKind, Transcript
@@ -153,14 +162,15 @@ class SpeakersPanel(QWidget):
                     item.setSelected(speaker.id == selected)
             for row, speaker in enumerate(speakers):
                 # in place: a rename arrives while the tree is still inside the edited item's signal
-                item = self.tree.topLevelItem(row)
+                shown = self.tree.topLevelItem(row)
+                assert shown is not None  # the rows were laid out for these speakers above
                 count, talk = stats.get(speaker.id, (0, 0))
-                if item.text(0) != speaker.name:
-                    item.setText(0, speaker.name)
-                item.setToolTip(0, speaker.name)
-                item.setIcon(0, _swatch(speaker.color))
-                item.setText(1, str(count))
-                item.setText(2, format_clock(talk))
+                if shown.text(0) != speaker.name:
+                    shown.setText(0, speaker.name)
+                shown.setToolTip(0, speaker.name)
+                shown.setIcon(0, _swatch(speaker.color))
+                shown.setText(1, str(count))
+                shown.setText(2, format_clock(talk))
         finally:
             self._filling = False
         enabled = self._stack is not None
@@ -178,6 +188,7 @@ class SpeakersPanel(QWidget):
         try:
             for row in range(self.tree.topLevelItemCount()):
                 item = self.tree.topLevelItem(row)
+                assert item is not None  # row < topLevelItemCount()
                 count, talk = stats.get(item.data(0, Qt.ItemDataRole.UserRole), (0, 0))
                 item.setText(1, str(count))
                 item.setText(2, format_clock(talk))
@@ -186,13 +197,14 @@ class SpeakersPanel(QWidget):
 
     def speaker_ids(self) -> list[str]:
         """The ids in the order shown."""
-        return [self.tree.topLevelItem(r).data(0, Qt.ItemDataRole.UserRole) for r in range(self.tree.topLevelItemCount())]
+        items = (self.tree.topLevelItem(r) for r in range(self.tree.topLevelItemCount()))
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items if item is not None]
 
     def item_for(self, speaker_id: str) -> QTreeWidgetItem | None:
         """The row of a speaker (None when not listed)."""
         for row in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(row)
-            if item.data(0, Qt.ItemDataRole.UserRole) == speaker_id:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == speaker_id:
                 return item
         return None
 

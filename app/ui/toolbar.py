@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QToolBar, QToolB
 WINDOW_STYLE = """
 QMainWindow { background: #f3f5f8; }
 QToolBar { background: #ffffff; border: none; border-bottom: 1px solid #dde3ea; spacing: 6px; padding: 4px 6px; }
-QToolButton#transcribe_button { background: #2f6fd6; color: white; border-radius: 4px; padding: 4px 10px; font-weight: 600; }
+QToolButton#transcribe_button {
+    background: #2f6fd6; color: white; border-radius: 4px; padding: 4px 10px; font-weight: 600;
+}
 QToolButton#transcribe_button:disabled { background: #a9bde3; }
 QStatusBar { background: #ffffff; border-top: 1px solid #dde3ea; color: #3c4a5c; }
 QStatusBar QLabel { padding: 0 8px; }

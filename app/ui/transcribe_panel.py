@@ -19,7 +19,8 @@ from app.asr import catalog
 from app.asr.catalog import Choice
 from app.asr.engine import Capabilities, TranscribeOptions
 
-LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"), ("ja", "Japanese"))
+LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"),
+             ("ja", "Japanese"))
 TARGETS = LANGUAGES + (("it", "Italian"), ("zh", "Chinese"))
 _NAMES = dict(TARGETS)
 _BASE_ROLE = Qt.ItemDataRole.UserRole + 1  # a choice's name without its installed mark

@@ -22,7 +22,11 @@ from app.core.word_units import UNIT_SEPARATOR, separator_tokens, split_units
 from app.ui.find_replace import FindReplaceBar
 from app.ui.speakers_panel import build_speaker_menu
 from app.ui.transcript_render import (
-    TranscriptLayout, changed_end, cursor_after_change, plan_edit, token_spans,
+    TranscriptLayout,
+    changed_end,
+    cursor_after_change,
+    plan_edit,
+    token_spans,
 )
 from app.ui.transcript_view import TranscriptTextView
 from app.ui.undo import DocumentUndoStack
@@ -155,7 +159,7 @@ class TranscriptEditor(QWidget):
         self._on_view_cursor_moved()
         self.find_bar.refresh()
 
-    def document(self) -> Transcript | None:  # type: ignore[override]
+    def document(self) -> Transcript | None:
         """The transcript shown (None when none)."""
         return self._doc
 
@@ -229,7 +233,7 @@ class TranscriptEditor(QWidget):
         self._stack.beginMacro(f"Assign new speaker {name.strip()}")
         try:
             added = self._push(add)
-            if added:
+            if added and add.speaker_id is not None:
                 self.assign_speaker(segment_index, add.speaker_id)
         finally:
             self._stack.endMacro()

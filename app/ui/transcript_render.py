@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Sequence
-
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument
@@ -147,7 +146,8 @@ class TranscriptLayout:
         # replaces everything but only appends, a speaker change) are kept rather than rebuilt
         kept: list[int] = []
         lead = 0
-        while lead < min(len(texts), old_end - first) and self.qdoc.findBlockByNumber(first + lead).text() == texts[lead]:
+        same = min(len(texts), old_end - first)
+        while lead < same and self.qdoc.findBlockByNumber(first + lead).text() == texts[lead]:
             kept.append(first + lead)
             lead += 1
         trail = 0
@@ -308,7 +308,8 @@ class EditPlan:
     blocks_changed: bool
 
 
-def _cursor_in_blocks(blocks: list[str], first_block: int, cursor_block: int, offset: int, start: int) -> tuple[int, int]:
+def _cursor_in_blocks(blocks: list[str], first_block: int, cursor_block: int, offset: int,
+                      start: int) -> tuple[int, int]:
     before = 0
     for i, text in enumerate(blocks):
         spans = token_spans(text)

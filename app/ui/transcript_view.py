@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class TranscriptTextView(QTextEdit):
     """The text surface: routes structural keys, clicks and painting to the editor."""
 
-    def __init__(self, editor: "TranscriptEditor") -> None:
+    def __init__(self, editor: TranscriptEditor) -> None:
         super().__init__(editor)
         self._editor = editor
         self._press: QPoint | None = None
@@ -28,20 +28,20 @@ class TranscriptTextView(QTextEdit):
         self.setMouseTracking(True)
         self.document().setUndoRedoEnabled(False)  # the DocumentUndoStack is the only history
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self._editor._on_view_key(event):
             super().keyPressEvent(event)
 
     def event(self, event: QEvent) -> bool:
         # Undo/redo must reach keyPressEvent (and our stack) even when the window has Ctrl+Z actions.
-        if event.type() == QEvent.Type.ShortcutOverride and (
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and (
             event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)
         ):
             event.accept()
             return True
         return super().event(event)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         painter = QPainter(self.viewport())
         try:
@@ -49,7 +49,7 @@ class TranscriptTextView(QTextEdit):
         finally:
             painter.end()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
         if event.button() == Qt.MouseButton.LeftButton:
             segment = self._editor._headers.segment_at(pos)
@@ -59,7 +59,7 @@ class TranscriptTextView(QTextEdit):
             self._press = pos
         super().mousePressEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)
         pos = event.position().toPoint()
         press, self._press = self._press, None
@@ -67,16 +67,16 @@ class TranscriptTextView(QTextEdit):
                 and (pos - press).manhattanLength() < 4 and not self.textCursor().hasSelection()):
             self._editor._on_view_clicked(pos)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         over_name = self._editor._headers.segment_at(event.position().toPoint()) >= 0
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over_name else Qt.CursorShape.IBeamCursor)
         super().mouseMoveEvent(event)
 
-    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 - Qt's name
+    def createMimeDataFromSelection(self) -> QMimeData:
         # Ctrl+C keeps attribution: "[00:06] Name: words" as text and as HTML (Ctrl+Shift+C: bare text)
         return self._editor.selection_mime()
 
-    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt's name
+    def insertFromMimeData(self, source: QMimeData) -> None:
         # Pasted line breaks would create paragraphs without a segment: paste them as spaces.
         text = source.text().replace("\r\n", " ")
         for ch in "\r\n\u2028\u2029\t\v\f":

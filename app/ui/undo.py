@@ -25,13 +25,13 @@ def _kind_id(command: Any) -> int:
 class CoreUndoCommand(QUndoCommand):
     """One core edit command on the Qt stack: redo -> apply, undo -> revert, mergeWith -> merge."""
 
-    def __init__(self, stack: "DocumentUndoStack", command: Any, applied: bool) -> None:
+    def __init__(self, stack: DocumentUndoStack, command: Any, applied: bool) -> None:
         super().__init__(str(getattr(command, "description", "") or type(command).__name__))
         self._stack = stack
         self.command = command
         self._applied = applied
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
+    def id(self) -> int:
         return _kind_id(self.command) if hasattr(self.command, "merge") else -1
 
     def redo(self) -> None:
@@ -45,7 +45,7 @@ class CoreUndoCommand(QUndoCommand):
         with self._stack._replay():
             self.command.revert(self._stack.document)
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, CoreUndoCommand) or type(other.command) is not type(self.command):
             return False
         if not self.command.merge(other.command):
@@ -55,7 +55,7 @@ class CoreUndoCommand(QUndoCommand):
 
 
 class _Replaying:
-    def __init__(self, stack: "DocumentUndoStack") -> None:
+    def __init__(self, stack: DocumentUndoStack) -> None:
         self._stack = stack
 
     def __enter__(self) -> None:

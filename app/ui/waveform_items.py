@@ -7,7 +7,8 @@ Labels are drawn in device coordinates so the text is never stretched by the zoo
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -102,14 +103,15 @@ class SpeakerTurnsItem(pg.GraphicsObject):
             p.drawText(QPointF(left.x() + 7, left.y() + fm.ascent() + 4), text)
         p.restore()
 
-    def hoverEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph API
+    def hoverEvent(self, ev) -> None:
         if ev.isExit():
             return
         i = self.turn_at(ev.pos().x())
         if i is None:
             self.setToolTip("")
             return
-        self.setToolTip(f"{self._names[i]}  {format_ms(int(self._starts[i] * 1000))} - {format_ms(int(self._ends[i] * 1000))}")
+        start, end = format_ms(int(self._starts[i] * 1000)), format_ms(int(self._ends[i] * 1000))
+        self.setToolTip(f"{self._names[i]}  {start} - {end}")
 
 
 class WordLaneItem(pg.GraphicsObject):
@@ -184,7 +186,7 @@ class WordLaneItem(pg.GraphicsObject):
 class TimeAxis(pg.AxisItem):
     """An x axis labelled m:ss (h:mm:ss past an hour)."""
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+    def tickStrings(self, values, scale, spacing):
         return [format_ms(int(round(v * 1000)), tenths=spacing < 1) for v in values]
 
 
@@ -197,14 +199,14 @@ class WaveformViewBox(pg.ViewBox):
         self._drag: tuple[int, ...] | None = None
         self.setMouseEnabled(x=True, y=False)
 
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+    def mouseClickEvent(self, ev) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._owner._on_view_clicked(self.mapSceneToView(ev.scenePos()).x())
         else:
             super().mouseClickEvent(ev)
 
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+    def mouseDragEvent(self, ev, axis=None) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             return super().mouseDragEvent(ev, axis)
         marks = getattr(self._owner, "marks", None)
@@ -222,7 +224,7 @@ class WaveformViewBox(pg.ViewBox):
         else:
             self._owner._preview_boundary(x)
 
-    def hoverEvent(self, ev) -> None:  # noqa: N802
+    def hoverEvent(self, ev) -> None:
         if ev.isExit():
             return
         near = self._owner.boundary_near(self.mapSceneToView(ev.scenePos()).x())

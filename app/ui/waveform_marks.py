@@ -49,7 +49,7 @@ class HighlightBandsItem(pg.GraphicsObject):
     def bands(self) -> list[tuple[float, float, str]]:
         return [(a, b, c.name()) for a, b, c in self._bands]
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+    def boundingRect(self) -> QRectF:
         return QRectF(0.0, -1.0, max(self._extent, 1e-3), 2.05)
 
     def paint(self, p: QPainter, *_args: object) -> None:

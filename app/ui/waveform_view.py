@@ -110,7 +110,8 @@ class WaveformView(pg.PlotWidget):
         if change.touches_words and self._doc is not None:
             s, r, n = change.start, change.removed, change.inserted
             new = self._doc.words[s : s + n]
-            self._starts = np.concatenate([self._starts[:s], [w.start_ms for w in new], self._starts[s + r :]]).astype(np.int64)
+            starts = [w.start_ms for w in new]
+            self._starts = np.concatenate([self._starts[:s], starts, self._starts[s + r :]]).astype(np.int64)
             self._ends = np.concatenate([self._ends[:s], [w.end_ms for w in new], self._ends[s + r :]]).astype(np.int64)
             self._lane.set_times(self._starts / 1000.0, self._ends / 1000.0)
             if n > 0 and self._doc.words[s + n - 1].end_ms > self._duration_ms:
@@ -198,7 +199,7 @@ class WaveformView(pg.PlotWidget):
             self._lane.current = index
             self._lane.update()
 
-    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, ev: QKeyEvent) -> None:
         key = ev.key()
         if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom(0.5)
@@ -236,7 +237,7 @@ class WaveformView(pg.PlotWidget):
         ys[1::2] = np.asarray(maxs, dtype=float) * self._scale
         self._env.setData(xs, ys)
 
-    def resizeEvent(self, ev) -> None:  # noqa: N802
+    def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         if hasattr(self, "_env"):
             self._redraw_envelope()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -12,7 +11,7 @@ if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
 
-def export(window: "MainWindow") -> None:
+def export(window: MainWindow) -> None:
     """File > Export."""
     from app.ui.dialogs.export_dialog import ExportDialog
 
@@ -25,7 +24,7 @@ def export(window: "MainWindow") -> None:
 TRANSCRIPT_FILTER = "Transcripts (*.srt *.vtt *.json *.verbatim);;All files (*)"
 
 
-def import_transcript(window: "MainWindow", path: Path | None = None) -> None:
+def import_transcript(window: MainWindow, path: Path | None = None) -> None:
     """File > Import Transcript: an SRT, WebVTT or JSON transcript made elsewhere replaces this one
     (one undo step); its words are spread over each cue and marked interpolated until re-aligned."""
     from app.core.edits import ReplaceTranscript
@@ -67,7 +66,7 @@ def import_transcript(window: "MainWindow", path: Path | None = None) -> None:
     window.show_message(f"Imported {len(doc)} words from {path.name}; their times are estimates until re-aligned.")
 
 
-def keywords(window: "MainWindow") -> None:
+def keywords(window: MainWindow) -> None:
     """Transcribe > Keyword List: edit the project's list (one undo step)."""
     from app.core.edits import SetKeywords
     from app.ui.dialogs.keywords_dialog import KeywordsDialog
@@ -81,19 +80,19 @@ def keywords(window: "MainWindow") -> None:
         window.undo_stack.push_command(SetKeywords(dialog.keywords()))
 
 
-def models(window: "MainWindow") -> None:
+def models(window: MainWindow) -> None:
     """Transcribe > Models: what is downloaded, disk used, delete, download, local folders."""
     from app.ui.dialogs.models_dialog import show_models_dialog
 
     show_models_dialog(window)
 
 
-def first_run(window: "MainWindow") -> None:
+def first_run(window: MainWindow) -> None:
     """On a first start with nothing to open and no model on this computer: the first-run guide."""
     window.model_flow.first_start()
 
 
-def ask_replace_transcript(window: "MainWindow", words: int) -> bool:
+def ask_replace_transcript(window: MainWindow, words: int) -> bool:
     """Transcribe over an existing transcript: Replace or Cancel (Cancel is the default)."""
     box = QMessageBox(QMessageBox.Icon.Question, "Replace Transcript?",
                       f"This recording already has a transcript ({words} words). Transcribing again replaces it."
@@ -106,7 +105,7 @@ def ask_replace_transcript(window: "MainWindow", words: int) -> bool:
     return box.clickedButton() is replace
 
 
-def paragraphs(window: "MainWindow") -> None:
+def paragraphs(window: MainWindow) -> None:
     """Transcribe > Paragraph Breaks: the pauses that start paragraphs; optionally applied now (one undo step)."""
     from app.ui.paragraph_settings import ParagraphDialog, apply_paragraph_breaks
 
@@ -119,14 +118,14 @@ def paragraphs(window: "MainWindow") -> None:
                             else "No new paragraph breaks: the transcript already has them.")
 
 
-def shortcuts(window: "MainWindow") -> None:
+def shortcuts(window: MainWindow) -> None:
     """Help > Keyboard Shortcuts (the editor's own Find/Replace keys added)."""
     from app.ui.dialogs.shortcuts_dialog import ShortcutsDialog
 
     ShortcutsDialog(window.acts.values(), window, extra=[("Find", "Ctrl+F"), ("Replace", "Ctrl+H")]).exec()
 
 
-def about(window: "MainWindow") -> None:
+def about(window: MainWindow) -> None:
     """Help > About."""
     from app import __version__
 

@@ -102,7 +102,7 @@ class WordHighlighter(QSyntaxHighlighter):
         super().__init__(layout.qdoc)
         self._layout = layout
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt's name
+    def highlightBlock(self, text: str) -> None:
         doc = self._layout.doc
         seg = self._layout.segment_at_block(self.currentBlock().blockNumber())
         if doc is None or seg is None:

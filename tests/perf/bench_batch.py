@@ -105,7 +105,7 @@ def main() -> None:
         passes = runner.encoder_passes // args.repeats
         original = runner._audio_embeddings
         if grouped:
-            runner._audio_embeddings = lambda b, states=None: grouped_embeddings(runner, b, states)  # type: ignore
+            runner._audio_embeddings = lambda b, states=None: grouped_embeddings(runner, b, states)  # type: ignore[method-assign]
         try:
             walls, ids = [], None
             for _ in range(args.repeats):
@@ -113,7 +113,7 @@ def main() -> None:
                 ids = runner.generate_ids(pieces, text, args.tokens, min_new_tokens=args.tokens)
                 walls.append(time.perf_counter() - t0)
         finally:
-            runner._audio_embeddings = original  # type: ignore
+            runner._audio_embeddings = original  # type: ignore[method-assign]
         results[name] = dict(passes=passes, enc=statistics.median(enc), wall=statistics.median(walls), ids=ids)
     print("\n| path | encoder passes per batch | encoder s per batch | batch s (encoder + generate) |")
     print("|---|---|---|---|")

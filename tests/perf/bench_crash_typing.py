@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from typing_child import typing_lost_at_kill  # noqa: E402
+from typing_child import typing_lost_at_kill
 
 
 def main() -> int:

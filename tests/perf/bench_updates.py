@@ -23,13 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
-from app.core.document import Speaker, Transcript, Word  # noqa: E402
-from app.core.edits import ReplaceTranscript  # noqa: E402
-from app.core.project import Project, save_project  # noqa: E402
-from app.core.run_edits import TranscriptionStep  # noqa: E402
+from app.core.document import Speaker, Transcript, Word
+from app.core.edits import ReplaceTranscript
+from app.core.project import Project, save_project
+from app.core.run_edits import TranscriptionStep
 
 VOCAB = "the mayor said that bridge will open in may after council votes on budget and river".split()
 SPEAKERS = [Speaker("S1", "Interviewer", "#1f77b4"), Speaker("S2", "Guest", "#d62728")]
@@ -87,8 +87,8 @@ def main() -> None:
     print("|---|---|---|---|")
     for kind in ("replace", "append"):
         times = run(kind, args.updates, args.words, folder)
-        print(f"| {kind} | {1000 * statistics.median(times[:10]):.1f} ms | {1000 * statistics.median(times[-10:]):.1f} ms "
-              f"| {sum(times):.1f} s |", flush=True)
+        first, last = 1000 * statistics.median(times[:10]), 1000 * statistics.median(times[-10:])
+        print(f"| {kind} | {first:.1f} ms | {last:.1f} ms | {sum(times):.1f} s |", flush=True)
 
 
 if __name__ == "__main__":

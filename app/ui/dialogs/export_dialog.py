@@ -188,7 +188,8 @@ class ExportDialog(QDialog):
             from app.core.crash_log import log_exception, unexpected_sentence
 
             QMessageBox.warning(self, "Export Failed",
-                                unexpected_sentence(exc, f"export {target.name}", log_exception(exc, f"export {target}")))
+                                unexpected_sentence(exc, f"export {target.name}",
+                                                    log_exception(exc, f"export {target}")))
             return
         self.remember()
         self.accept()

@@ -144,7 +144,7 @@ class ServerDialog(QDialog):
         self.saved.emit(choices)
         self.accept()
 
-    def done(self, result: int) -> None:  # noqa: D102 (a connection test in flight ends before the dialog goes)
+    def done(self, result: int) -> None:
         self.fetch.wait()
         super().done(result)
 
