@@ -97,7 +97,7 @@ PROJECTS = {
     "FIFO named x.verbatim": ("x.verbatim", _fifo),
     "empty project": ("x.verbatim", _text("")),
     "truncated JSON": ("x.verbatim", _text(_project_text()[:60])),
-    "5000-digit integer": ("x.verbatim", _text(_project_text().replace('"s": 400', '"s": ' + "4" * 5000))),  # noqa: E501
+    "5000-digit integer": ("x.verbatim", _text(_project_text().replace('"s": 400', '"s": ' + "4" * 5000))),
     "JSON nested 100k deep": ("x.verbatim",
                               _text('{"app": "verbatim", "words": ' + "[" * 100_000 + "]" * 100_000 + "}")),
     "time of 10^30 ms": ("x.verbatim", _text(_project_text().replace('"e": 900', '"e": ' + str(10**30)))),

@@ -23,10 +23,10 @@ import pytest
 
 pytest.importorskip("ray.serve")
 
-from app.asr.engine import CancelToken, TranscribeOptions, collect  # noqa: E402
-from app.asr.remote_engine import RemoteEngine, ServerAddress, ServerClient  # noqa: E402
-from app.core.errors import VerbatimError  # noqa: E402
-from tests.server_support import TOKEN, RunningServer, recording, running_server  # noqa: E402
+from app.asr.engine import CancelToken, TranscribeOptions, collect
+from app.asr.remote_engine import RemoteEngine, ServerAddress, ServerClient
+from app.core.errors import VerbatimError
+from tests.server_support import TOKEN, RunningServer, recording, running_server
 
 pytestmark = pytest.mark.slow
 MAX_UPLOAD = 8_000_000

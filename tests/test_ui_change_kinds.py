@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QTextCharFormat
+from test_ui_editor_support import block_texts, expected_texts, interview, put_cursor, type_keys
 
 from app.core.document import Change, ChangeKind, TimingSource
 from app.core.edits import SpliceWords
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.undo import DocumentUndoStack
 from app.ui.waveform_view import WaveformView
-from test_ui_editor_support import block_texts, expected_texts, interview, put_cursor, type_keys
 
 
 @pytest.fixture
