@@ -76,3 +76,23 @@ def test_bad_text_is_refused_with_one_sentence(parser, text: str) -> None:
 def test_formatting_refuses_what_is_not_a_time(value) -> None:
     with pytest.raises(ImportExportError):
         format_timecode(value)
+
+
+def test_the_clocks_people_read() -> None:
+    from app.core.timecode import format_clock, format_position
+
+    assert format_clock(6_400) == "00:06" and format_clock(3_725_000) == "1:02:05" and format_clock(-5) == "00:00"
+    assert format_position(125_470) == "2:05.4" and format_position(3_723_400) == "1:02:03.4"
+    assert format_position(125_470, tenths=False) == "2:05"
+
+
+def test_positions_typed_by_a_person() -> None:
+    from app.core.errors import VerbatimError
+    from app.core.timecode import parse_position
+
+    assert parse_position("90") == 90_000 and parse_position("1:30") == 90_000
+    assert parse_position(" 1:02:03.5 ") == 3_723_500
+    with pytest.raises(VerbatimError, match="is not a time"):
+        parse_position("1:2:3:4")
+    with pytest.raises(VerbatimError, match="is not a time"):
+        parse_position("9" * 5000)  # never handed to float() or int() whole

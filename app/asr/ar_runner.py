@@ -24,10 +24,11 @@ are those of plain greedy decoding; only the number of LLM forward passes change
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,7 +100,7 @@ class ARRunner:
     def load(
         cls, path_or_spec: str | os.PathLike[str] | ModelSpec, device: str | None = None, exact_batches: bool = True,
         speculative: bool = False,
-    ) -> "ARRunner":
+    ) -> ARRunner:
         """Load from a key ("2b", "plus", "4.0-1b"), a ModelSpec or a local folder; `device` as in pick_device.
 
         `speculative=True` loads the folder's BPE CTC head (where it ships one) and makes `generate_ids`

@@ -21,8 +21,9 @@ word all lead back onto the draft. A row whose draft is exhausted or lost decode
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def _open_reader(p: Path):
 
     try:
         return SoundfileReader(p)
-    except Exception:  # noqa: BLE001 - any refusal by libsndfile means: let FFmpeg try
+    except Exception:
         pass
     return PyavReader(p)
 
@@ -94,7 +94,7 @@ def _ahead(source: Iterator[tuple[np.ndarray, int]], depth: int = 4) -> Iterator
                 if not put(item):
                     return
             put(done)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+        except BaseException as exc:
             put(_Raised(exc))
         finally:
             close = getattr(source, "close", None)

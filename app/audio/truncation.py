@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.timecode import format_position
+
 SHORTFALL_S = 1.0  # shorter than declared by this much (and the fraction below) is a cut file
 SHORTFALL_STRICT = 0.05  # the audio stream's own declared length
 SHORTFALL_LOOSE = 0.25  # only the container's length (it may include a longer video)
@@ -19,10 +21,7 @@ SHORTFALL_LOOSE = 0.25  # only the container's length (it may include a longer v
 
 def clock(seconds: float) -> str:
     """`12:31`, or `1:02:09` past an hour (whole seconds, rounded down)."""
-    s = max(0, int(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return format_position(int(max(0.0, seconds) * 1000), tenths=False)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from app.core.document import Speaker, Word
 from app.core.errors import ProjectError, VerbatimError
+from app.core.timecode import format_clock
 
 EXIT_CANCELLED = 130
 
@@ -47,10 +48,7 @@ def read_keywords(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def _clock(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+    return format_clock(int(max(0.0, seconds) * 1000))
 
 
 class ProgressLine:

@@ -12,6 +12,7 @@ import re
 from app.core.document import Transcript
 from app.core.errors import VerbatimError
 from app.core.highlights import words_in_span
+from app.core.timecode import format_position
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{2})(?:\.(\d{1,3}))?$")
 
@@ -63,8 +64,5 @@ def selection_transcript(doc: Transcript, start: int, end: int, origin_ms: int) 
 
 
 def _clock(ms: int) -> str:
-    seconds, millis = divmod(max(0, int(ms)), 1000)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    frac = f".{millis // 100}" if millis else ""
-    return f"{h}:{m:02d}:{s:02d}{frac}" if h else f"{m}:{s:02d}{frac}"
+    """A range end as typed: tenths only when the time has them."""
+    return format_position(ms, tenths=bool(ms % 1000))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from app.core.document import TimingSource, Transcript, Word
 from app.core.errors import VerbatimError
+from app.core.timecode import format_clock
 from app.core.word_units import join_words
 
 DEFAULT_TEMPLATE = "\u201c{quote}\u201d said {speaker}. [{time}]"
@@ -115,14 +116,6 @@ def quote_parts(doc: Transcript, start: int, end: int, unknown_speaker: str = ""
     return parts
 
 
-def quote_clock(ms: int) -> str:
-    """`mm:ss` below an hour, `h:mm:ss` from an hour on (the seconds rounded down)."""
-    seconds = max(0, int(ms)) // 1000
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 _INNER_QUOTES = str.maketrans({"\u201c": "\u2018", "\u201d": "\u2019", '"': "\u2019"})
 
 
@@ -146,7 +139,7 @@ def format_part(part: QuotePart, style: QuoteStyle) -> str:
     """One attributed quote in house style (with the check note when it needs checking)."""
     line = style.template.format(quote=quote_body(part.text), text=part.text.strip(),
                                  speaker=part.speaker or style.unknown_speaker,
-                                 time=quote_clock(part.start_ms), end=quote_clock(part.end_ms))
+                                 time=format_clock(part.start_ms), end=format_clock(part.end_ms))
     if part.check.needs_check and style.check_note:
         line = f"{line} {style.check_note}"
     return line

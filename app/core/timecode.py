@@ -1,4 +1,5 @@
-"""Timecodes in one place: `HH:MM:SS.mmm`, SRT's `HH:MM:SS,mmm`, WebVTT's forms and `[hh:mm:ss]` stamps.
+"""Timecodes in one place: `HH:MM:SS.mmm`, SRT's `HH:MM:SS,mmm`, WebVTT's forms, `[hh:mm:ss]` stamps, and the
+clocks people read in the window, the CLI and quotes (`format_clock`, `format_position`, `parse_position`).
 
 Every function takes or returns integer milliseconds. Parsers raise `ImportExportError` with one
 sentence naming the text that could not be read; formatters refuse negative times the same way.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from app.core.errors import ImportExportError
+from app.core.errors import ImportExportError, VerbatimError
 
 _MS_PER_HOUR = 3_600_000
 _MS_PER_MINUTE = 60_000
@@ -119,3 +120,35 @@ def parse_stamp(text: str) -> int:
     if mi > 59 or s > 59:
         raise ImportExportError(f'"{text}" is not a valid [hh:mm:ss] timestamp: minutes and seconds must be below 60.')
     return h * _MS_PER_HOUR + mi * _MS_PER_MINUTE + s * 1000
+
+
+def format_clock(ms: int) -> str:
+    """`mm:ss` below an hour, `h:mm:ss` from an hour on, the seconds rounded down (paragraph and quote times)."""
+    seconds = max(0, int(ms)) // 1000
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def format_position(ms: int, tenths: bool = True) -> str:
+    """A playhead position: `m:ss.t` below an hour, `h:mm:ss.t` above (the tenths optional)."""
+    ms = max(0, int(ms))
+    h, rest = divmod(ms, _MS_PER_HOUR)
+    m, rest = divmod(rest, _MS_PER_MINUTE)
+    s, rest = divmod(rest, 1000)
+    frac = f".{rest // 100}" if tenths else ""
+    return f"{h}:{m:02d}:{s:02d}{frac}" if h else f"{m}:{s:02d}{frac}"
+
+
+_POSITION = re.compile(r"^\s*(?:(\d{1,7}):)?(?:(\d{1,7}):)?(\d{1,10}(?:\.\d{0,6})?)\s*$")
+
+
+def parse_position(text: str) -> int:
+    """`90`, `1:30`, `1:02:03.5` (seconds, m:ss, h:mm:ss) -> milliseconds; one sentence when unreadable."""
+    m = _POSITION.match(text)
+    if not m:
+        raise VerbatimError(f"'{text}' is not a time; type it as h:mm:ss, m:ss or seconds.")
+    a, b, sec = m.groups()
+    parts = [int(x) for x in (a, b) if x is not None]
+    hours, minutes = (parts[0], parts[1]) if len(parts) == 2 else (0, parts[0] if parts else 0)
+    return int(round((hours * 3600 + minutes * 60 + float(sec)) * 1000))

@@ -15,6 +15,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QTextCursor
 
 from app.core.document import Transcript
+from app.core.timecode import format_clock
 from app.core.word_units import UNIT_SEPARATOR
 from app.ui.transcript_render import TranscriptLayout
 
@@ -26,14 +27,6 @@ class QuotedParagraph:
     start_ms: int
     speaker: str
     text: str
-
-
-def clock(ms: int) -> str:
-    """"00:06", or "1:02:05" past an hour (as a reporter writes a time into a story's notes)."""
-    total = max(0, int(ms)) // 1000
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 def selected_paragraphs(doc: Transcript | None, layout: TranscriptLayout, start: int, end: int
@@ -61,7 +54,7 @@ def selected_paragraphs(doc: Transcript | None, layout: TranscriptLayout, start:
 
 def plain_text(paragraphs: list[QuotedParagraph]) -> str:
     """'[00:06] Dr. Amal Osei: We found ...', one line per paragraph."""
-    return "\n".join(f"[{clock(p.start_ms)}] " + (f"{p.speaker}: " if p.speaker else "") + p.text
+    return "\n".join(f"[{format_clock(p.start_ms)}] " + (f"{p.speaker}: " if p.speaker else "") + p.text
                      for p in paragraphs)
 
 
@@ -70,7 +63,8 @@ def html_text(paragraphs: list[QuotedParagraph]) -> str:
     rows = []
     for p in paragraphs:
         who = f"<b>{html.escape(p.speaker)}:</b> " if p.speaker else ""
-        rows.append(f'<p><span style="color:#707070">[{clock(p.start_ms)}]</span> {who}{html.escape(p.text)}</p>')
+        stamp = f'<span style="color:#707070">[{format_clock(p.start_ms)}]</span>'
+        rows.append(f"<p>{stamp} {who}{html.escape(p.text)}</p>")
     return "<html><body>" + "".join(rows) + "</body></html>"
 
 

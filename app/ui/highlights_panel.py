@@ -29,7 +29,8 @@ from app.core.document import Change, ChangeKind, Transcript
 from app.core.errors import VerbatimError
 from app.core.highlight_edits import AddLabel, RemoveHighlight, RenameLabel, SetHighlightLabel, SetHighlightNote
 from app.core.highlights import Highlight, live_highlights
-from app.core.quotes import check_quote, quote_clock
+from app.core.quotes import check_quote
+from app.core.timecode import format_clock
 from app.core.word_units import join_words
 
 COLUMNS = ("Time", "Speaker", "Label", "Quote", "Note", "Check")
@@ -144,7 +145,7 @@ class HighlightsPanel(QWidget):
         names = list(dict.fromkeys(doc.speaker_name(w.speaker) for w in words if w.speaker))
         check = check_quote(doc, i, j)
         color = QColor(doc.highlights.label_color(h.label))
-        cells = (f"{quote_clock(words[0].start_ms)}\u2013{quote_clock(max(w.end_ms for w in words))}",
+        cells = (f"{format_clock(words[0].start_ms)}\u2013{format_clock(max(w.end_ms for w in words))}",
                  " / ".join(names), doc.highlights.label_name(h.label), join_words([w.text for w in words]), h.note,
                  "check against audio" if check.needs_check else "")
         for c, text in enumerate(cells):

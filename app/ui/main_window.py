@@ -16,6 +16,7 @@ from PySide6.QtGui import QCloseEvent, QUndoGroup
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle
 
 from app.core.project import Project
+from app.core.timecode import format_position
 from app.ui import window_dialogs
 from app.ui.actions import app_icon, build_actions, build_menus, fill_recent_menu
 from app.ui.file_controller import FileController
@@ -24,7 +25,6 @@ from app.ui.playback_controller import PlaybackController, PlayerFactory
 from app.ui.quotes_controller import QuotesController
 from app.ui.realign_controller import AlignerFactory, RealignController
 from app.ui.speakers_panel import SpeakersPanel
-from app.ui.timefmt import format_ms
 from app.ui.toolbar import WINDOW_STYLE, SpeedLabel, build_toolbar
 from app.ui.transcribe_panel import TranscribePanel
 from app.ui.transcript_editor import TranscriptEditor
@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
             project.media_fingerprint = audio.fingerprint
         self.waveform.set_audio(peaks, int(audio.duration_ms))
         if self.statusBar().currentMessage().startswith("Loading"):  # never over a notice that came meanwhile
-            self.show_message(f"{Path(path).name}: {format_ms(int(audio.duration_ms), False)}", 4000)
+            self.show_message(f"{Path(path).name}: {format_position(int(audio.duration_ms), False)}", 4000)
         self.files.show_truncation(getattr(audio, "truncation", None), Path(path).name)
         self.playback.set_audio(audio.samples)
         self.realign.set_audio(audio.samples)
@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
             self.word_label.setText("")
             return
         w = doc.words[index]
-        span = f"{format_ms(w.start_ms)} \u2013 {format_ms(w.end_ms)}"
+        span = f"{format_position(w.start_ms)} \u2013 {format_position(w.end_ms)}"
         self.word_label.setText(f"\u201c{w.text}\u201d  {span}  ({w.source.value})")
 
     def _on_playback_position_changed(self, ms: int) -> None:
@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
             total = self.audio.duration_ms
         else:
             total = (self.project.media_duration_ms or 0) if self.project else 0
-        self.position_label.setText(f"{format_ms(ms)} / {format_ms(int(total))}")
+        self.position_label.setText(f"{format_position(ms)} / {format_position(int(total))}")
 
     def _on_playback_playing_changed(self, playing: bool) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay

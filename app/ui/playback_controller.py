@@ -182,15 +182,15 @@ class PlaybackController(QObject):
         from PySide6.QtWidgets import QInputDialog, QWidget
 
         from app.core.errors import VerbatimError
-        from app.ui.timefmt import format_ms, parse_time
+        from app.core.timecode import format_position, parse_position
 
         owner = self.parent()
         parent = owner if isinstance(owner, QWidget) else None
         text, ok = QInputDialog.getText(parent, "Go to Time", "Time (h:mm:ss, m:ss or seconds):",
-                                        text=format_ms(self.position_ms))
+                                        text=format_position(self.position_ms))
         if ok and text.strip():
             try:
-                self.seek(parse_time(text))
+                self.seek(parse_position(text))
             except VerbatimError as exc:
                 from PySide6.QtWidgets import QMessageBox
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.edits import AddSpeaker, MergeSpeakers, RenameSpeaker, SetSpeakerColor
 from app.core.errors import VerbatimError
+from app.core.timecode import format_clock
 from app.ui.undo import DocumentUndoStack
-from app.ui.word_styles import format_clock
 
 STATS_DELAY_MS = 250
 """Word counts are recomputed this long after the last text change (typing stays cheap)."""

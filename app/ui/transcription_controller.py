@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QP
 
 from app.core.document import Speaker, TranscriptionSettings, Word
 from app.core.paragraphs import DEFAULT_RULES, ParagraphRules, add_paragraph_breaks
-from app.ui.timefmt import format_ms
+from app.core.timecode import format_position
 from app.workers.transcription_worker import (
     EngineFactory,
     TranscriptionRequest,
@@ -213,13 +213,13 @@ class TranscriptionController(QObject):
         frac = min(done_s / total_s, 1.0) if total_s > 0 else 0.0
         self.widget.bar.setValue(int(frac * 1000))
         pieces_done, pieces_total = self._pieces
-        text = f"{format_ms(int(done_s * 1000), False)} / {format_ms(int(total_s * 1000), False)}"
+        text = f"{format_position(int(done_s * 1000), False)} / {format_position(int(total_s * 1000), False)}"
         if pieces_total:
             text = f"pieces {pieces_done}/{pieces_total}  ·  {text}"
         elapsed = time.monotonic() - self._started
         if 0.02 < frac < 1.0 and elapsed > 1.0:
             eta = elapsed * (1.0 - frac) / frac
-            text += f"  ·  about {format_ms(int(eta * 1000), False)} left"
+            text += f"  ·  about {format_position(int(eta * 1000), False)} left"
         self.widget.say(text)
 
     def _on_worker_words_ready(self, words: list[Word], speakers: list[Speaker]) -> None:

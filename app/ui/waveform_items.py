@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
-from app.ui.timefmt import format_ms
+from app.core.timecode import format_position
 
 LANE_TOP = -1.02  # the word lane sits under the waveform (which spans -1..1)
 LANE_BOTTOM = -1.32
@@ -110,7 +110,7 @@ class SpeakerTurnsItem(pg.GraphicsObject):
         if i is None:
             self.setToolTip("")
             return
-        start, end = format_ms(int(self._starts[i] * 1000)), format_ms(int(self._ends[i] * 1000))
+        start, end = format_position(int(self._starts[i] * 1000)), format_position(int(self._ends[i] * 1000))
         self.setToolTip(f"{self._names[i]}  {start} - {end}")
 
 
@@ -187,7 +187,7 @@ class TimeAxis(pg.AxisItem):
     """An x axis labelled m:ss (h:mm:ss past an hour)."""
 
     def tickStrings(self, values, scale, spacing):
-        return [format_ms(int(round(v * 1000)), tenths=spacing < 1) for v in values]
+        return [format_position(int(round(v * 1000)), tenths=spacing < 1) for v in values]
 
 
 class WaveformViewBox(pg.ViewBox):

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QKeyEvent
 
 from app.core.document import Change, Transcript
 from app.core.errors import VerbatimError
-from app.ui.timefmt import format_ms
+from app.core.timecode import format_position
 from app.ui.waveform_items import LANE_BOTTOM, SpeakerTurnsItem, TimeAxis, WaveformViewBox, WordLaneItem, speaker_turns
 from app.ui.waveform_marks import WaveformMarks
 
@@ -303,7 +303,7 @@ class WaveformView(pg.PlotWidget):
                 commands.append(SetWordTimes(boundary[2], ms, nxt.end_ms))
         if ms == (w.start_ms if which == 0 else w.end_ms):
             return  # clamped back to where it was: nothing to undo
-        self._undo.beginMacro(f"Move word boundary to {format_ms(ms)}")
+        self._undo.beginMacro(f"Move word boundary to {format_position(ms)}")
         try:
             for cmd in commands:
                 self._undo.push_command(cmd)

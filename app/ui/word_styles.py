@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QSyntaxHighligh
 from PySide6.QtWidgets import QTextEdit
 
 from app.core.document import TimingSource, Word
+from app.core.timecode import format_clock
 from app.ui.transcript_render import TranscriptLayout, token_spans
 
 LOW_CONFIDENCE = 0.5
@@ -43,14 +44,6 @@ def background_format(color: QColor) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fmt.setBackground(color)
     return fmt
-
-
-def format_clock(ms: int) -> str:
-    """`mm:ss` below an hour, `h:mm:ss` above: the segment stamps in the editor."""
-    seconds = max(0, int(ms)) // 1000
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class WordMarks:

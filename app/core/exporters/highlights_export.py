@@ -19,8 +19,8 @@ from app.core.document import Transcript
 from app.core.errors import ImportExportError
 from app.core.exporters.common import ExportOptions, resolve_source, write_atomically, write_text
 from app.core.highlights import live_highlights
-from app.core.quotes import QuoteStyle, check_quote, format_quote, quote_clock
-from app.core.timecode import format_timecode
+from app.core.quotes import QuoteStyle, check_quote, format_quote
+from app.core.timecode import format_clock, format_timecode
 from app.core.word_units import join_words
 
 CSV_HEADER = ("start", "end", "speaker", "label", "note", "text", "check")
@@ -85,7 +85,7 @@ def render_highlights_text(source: Any, style: QuoteStyle | None = None) -> str:
     title = f"Highlights: {options.media_name}" if options.media_name else "Highlights"
     blocks = [title]
     for r in rows:
-        head = f"[{quote_clock(r.start_ms)} - {quote_clock(r.end_ms)}] {r.label} \u00b7 {r.speaker}"
+        head = f"[{format_clock(r.start_ms)} - {format_clock(r.end_ms)}] {r.label} \u00b7 {r.speaker}"
         lines = [head.rstrip(" \u00b7"), r.quote]
         if r.note:
             lines.append(f"Note: {r.note}")
@@ -109,7 +109,7 @@ def build_highlights_docx(source: Any, style: QuoteStyle | None = None) -> Any:
     document.add_paragraph(title, style="Title")
     for r in rows:
         head = document.add_paragraph(style="Heading 2")
-        head.add_run(f"{r.label} \u00b7 {quote_clock(r.start_ms)}\u2013{quote_clock(r.end_ms)}")
+        head.add_run(f"{r.label} \u00b7 {format_clock(r.start_ms)}\u2013{format_clock(r.end_ms)}")
         if r.speaker:
             head.add_run(f" \u00b7 {r.speaker}")
         quote = document.add_paragraph()

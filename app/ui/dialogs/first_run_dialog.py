@@ -15,11 +15,29 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.asr.model_store import (FIRST_RUN_MODELS, DownloadProgress, HardwareInfo, ModelStore, detect_hardware,
-                                 format_bytes, recommend)
+from app.asr.model_store import (
+    FIRST_RUN_MODELS,
+    DownloadProgress,
+    HardwareInfo,
+    ModelStore,
+    detect_hardware,
+    format_bytes,
+    recommend,
+)
 from app.asr.registry import ModelSpec, check_model_folder
 from app.core.errors import VerbatimError
 from app.ui.dialogs.model_words import gui_offline_help, short_path, title
@@ -43,7 +61,7 @@ def languages_text(spec: ModelSpec) -> str:
 
 
 def maybe_show_first_run(parent: QWidget | None, settings: QSettings, store: ModelStore | None = None,
-                         source: Path | None = None, force: bool = False) -> "FirstRunDialog | None":
+                         source: Path | None = None, force: bool = False) -> FirstRunDialog | None:
     """Open the first-run dialog (non-blocking) when no model is ready; return it, or None when not needed.
 
     "Not now" said before keeps it closed unless `force` (Transcribe with no model at all).
@@ -319,11 +337,11 @@ class FirstRunDialog(QDialog):
         self.later_button.setText("Close" if running else "Not now")
         self.refresh()
 
-    def done(self, result: int) -> None:  # noqa: D102 (closing in any way stops a download first)
+    def done(self, result: int) -> None:
         self.panel.shutdown()
         super().done(result)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.panel.shutdown()
         super().closeEvent(event)
 
