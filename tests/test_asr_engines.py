@@ -32,6 +32,22 @@ def small_budget(monkeypatch) -> None:
 
 
 @pytest.fixture(scope="module")
+def paused_speech(tmp_path_factory) -> np.ndarray:
+    """Three short spoken phrases, each well under 2 s, with a second of silence between them: every
+    piece then ends at a pause, so the engines' words are exactly each piece's text (nothing stitched)."""
+    import soundfile as sf
+    import soxr
+    from conftest import make_speech
+
+    folder = tmp_path_factory.mktemp("paused")
+    parts: list[np.ndarray] = []
+    for k, text in enumerate(("Hello from the newsroom.", "The bridge opens.", "Thank you.")):
+        data, rate = sf.read(make_speech(folder / f"{k}.wav", text, speed=190), dtype="float32", always_2d=True)
+        parts += [soxr.resample(data.mean(axis=1), rate, 16000).astype(np.float32), np.zeros(16000, np.float32)]
+    return np.concatenate(parts[:-1])
+
+
+@pytest.fixture(scope="module")
 def granite(tmp_path_factory) -> ARRunner:
     return ARRunner.load(shared_tiny(tmp_path_factory, "granite"), "cpu")
 
@@ -75,7 +91,8 @@ def test_assembler_releases_only_final_words() -> None:
     assert asm.flush() == []
 
 
-def test_text_engine_words_are_the_model_text_spread_over_speech(granite, speech_16k) -> None:
+def test_text_engine_words_are_the_model_text_spread_over_speech(granite, paused_speech) -> None:
+    speech_16k = paused_speech
     engine = GraniteTextEngine(granite, max_piece_s=2.5)
     options = TranscribeOptions(batch_size=2)
     updates = list(engine.transcribe(speech_16k, options))
@@ -85,10 +102,10 @@ def test_text_engine_words_are_the_model_text_spread_over_speech(granite, speech
     assert all(w.source == TimingSource.INTERPOLATED and w.speaker is None for w in words)
     assert updates[-1].progress.pieces_done == updates[-1].progress.pieces_total >= 2
     pieces = plan_pieces(speech_16k, 2.5, overlap_s=2.0)
-    if all(b.start >= a.end for a, b in zip(pieces, pieces[1:])):  # no hard cut: nothing to stitch
-        prompt = instruction("granite", "punctuated")
-        texts = granite.generate([speech_16k[p.start : p.end] for p in pieces], prompt, MAX_NEW)
-        assert [w.text for w in words] == [t for text in texts for t in split_words(text)]
+    assert len(pieces) >= 2 and all(b.start >= a.end for a, b in zip(pieces, pieces[1:]))  # cut at pauses only
+    prompt = instruction("granite", "punctuated")
+    texts = granite.generate([speech_16k[p.start : p.end] for p in pieces], prompt, MAX_NEW)
+    assert [w.text for w in words] == [t for text in texts for t in split_words(text)]
     settings = engine.settings(options)
     assert settings.task == "transcribe" and settings.device == "cpu"
 
@@ -156,7 +173,8 @@ def test_plus_passes_link_realistic_outputs() -> None:
     assert b.words[0].start_ms == 3000 and b.words[0].source == TimingSource.MODEL
 
 
-def test_interview_engine_keeps_every_text_word_with_times_and_speakers(granite, plus, speech_16k) -> None:
+def test_interview_engine_keeps_every_text_word_with_times_and_speakers(granite, plus, paused_speech) -> None:
+    speech_16k = paused_speech
     engine = InterviewEngine(granite, plus, max_piece_s=2.0, context_s=0.8)
     result = collect(engine.transcribe(speech_16k, TranscribeOptions(batch_size=2)))
     duration = len(speech_16k) * 1000 // 16000
@@ -165,11 +183,10 @@ def test_interview_engine_keeps_every_text_word_with_times_and_speakers(granite,
     assert ids and all(w.speaker in ids for w in result.words)
     planned = plan_pieces_with_cores(speech_16k, engine.piece_s, overlap_s=2.0, context_s=engine.context_s)
     cores = [c for _, c in planned]
-    assert len(cores) >= 2
-    if all(b.start >= a.end for a, b in zip(cores, cores[1:])):
-        texts = granite.generate([speech_16k[c.start : c.end] for c in cores], instruction("granite", "punctuated"),
-                                 MAX_NEW)
-        assert [w.text for w in result.words] == [t for text in texts for t in split_words(text)]
+    assert len(cores) >= 2 and all(b.start >= a.end for a, b in zip(cores, cores[1:]))  # cut at pauses only
+    texts = granite.generate([speech_16k[c.start : c.end] for c in cores], instruction("granite", "punctuated"),
+                             MAX_NEW)
+    assert [w.text for w in result.words] == [t for text in texts for t in split_words(text)]
     assert " + " in engine.settings(TranscribeOptions()).model
 
 
