@@ -51,6 +51,7 @@ class Choice:
     panel: bool = True
     first_run: bool = False
     remote: bool = False
+    good_for: str = ""  # one line for people choosing a model (the first-run guide); "" = the description
 
     @property
     def specs(self) -> tuple[ModelSpec, ...]:
@@ -131,10 +132,12 @@ def _interview_capabilities(text: Capabilities, timed: Capabilities) -> Capabili
     )
 
 
-def _single(key: str, label: str, build: Builder, *, panel: bool = True, first_run: bool = True) -> Choice:
+def _single(key: str, label: str, build: Builder, *, panel: bool = True, first_run: bool = True,
+            good_for: str = "") -> Choice:
     spec = MODELS[key]
     return Choice(key, label, spec.description, spec.capabilities, (key,),
-                  key if spec.capabilities.alignment else None, build, panel=panel, first_run=first_run)
+                  key if spec.capabilities.alignment else None, build, panel=panel, first_run=first_run,
+                  good_for=good_for)
 
 
 CHOICES: tuple[Choice, ...] = (
@@ -142,9 +145,13 @@ CHOICES: tuple[Choice, ...] = (
            "punctuated text from 4.1-2b with word timings and speakers from 4.1-2b-plus",
            _interview_capabilities(MODELS["2b"].capabilities, MODELS["plus"].capabilities),
            ("2b", "plus"), "2b", _build_interview),
-    _single("2b", "Granite Speech 4.1 2B", _build_text),
-    _single("plus", "Granite Speech 4.1 2B Plus", _build_plus),
-    _single("nar", "Granite Speech 4.1 2B NAR", _build_nar),
+    _single("2b", "Granite Speech 4.1 2B", _build_text, good_for=(
+        "Punctuated, capitalised transcripts ready to quote, and translation. The best all-round choice.")),
+    _single("plus", "Granite Speech 4.1 2B Plus", _build_plus, good_for=(
+        "Word timestamps and speaker labels (who said what), in lowercase without punctuation.\n"
+        "Together with 2B it makes the full interview transcript.")),
+    _single("nar", "Granite Speech 4.1 2B NAR", _build_nar, good_for=(
+        "Fast: many times quicker, also on a CPU; lowercase text without punctuation.")),
     _single("4.0-1b", "Granite Speech 4.0 1B", _build_text, panel=False, first_run=False),
 )
 BY_KEY: Mapping[str, Choice] = {c.key: c for c in CHOICES}

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.asr import catalog
 from app.asr.model_store import (
     FIRST_RUN_MODELS,
     DownloadProgress,
@@ -44,12 +45,6 @@ from app.ui.dialogs.model_words import gui_offline_help, short_path, title
 
 DISMISSED_KEY = "models/first_run_dismissed"
 
-GOOD_FOR = {
-    "2b": "Punctuated, capitalised transcripts ready to quote, and translation. The best all-round choice.",
-    "plus": "Word timestamps and speaker labels (who said what), in lowercase without punctuation.\n"
-            "Together with 2B it makes the full interview transcript.",
-    "nar": "Fast: many times quicker, also on a CPU; lowercase text without punctuation.",
-}
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese",
                   "ja": "Japanese", "it": "Italian", "zh": "Chinese"}
 
@@ -186,7 +181,8 @@ class FirstRunDialog(QDialog):
         self.state_labels[key] = state
         top.addWidget(state)
         lay.addLayout(top)
-        what = QLabel(GOOD_FOR.get(key, spec.description))
+        choice = catalog.find(key)
+        what = QLabel((choice.good_for if choice is not None else "") or spec.description)
         what.setWordWrap(True)  # longer in other languages and large fonts: wrapped, never clipped
         lay.addWidget(what)
         facts = QLabel(f"Languages: {languages_text(spec)} \u00b7 Size on disk: {spec.size_hint}")

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.asr import catalog
 from app.asr.registry import ModelSpec
-
-TITLES = {"2b": "Granite Speech 4.1 2B", "plus": "Granite Speech 4.1 2B Plus", "nar": "Granite Speech 4.1 2B NAR",
-          "4.0-1b": "Granite Speech 4.0 1B"}
 
 
 def title(spec: ModelSpec) -> str:
-    """The name people see: "Granite Speech 4.1 2B"."""
-    return TITLES.get(spec.key, spec.display_name)
+    """The name people see: the catalog's label ("Granite Speech 4.1 2B"), else the model's own name."""
+    choice = catalog.find(spec.key)
+    return choice.label if choice is not None and not choice.remote else spec.display_name
 
 
 def short_path(path: Path) -> str:
