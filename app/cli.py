@@ -55,6 +55,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     kw.add_argument("--keywords-file", type=Path, help="a file with one keyword per line")
     tr.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: the best available")
     tr.add_argument("--batch-size", type=int, default=8)
+    tr.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
+                    help="number format on this computer (default: measured once per machine; see `verbatim system`)")
     tr.add_argument("--no-punctuation", action="store_true", help="2b: raw lowercase transcription")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -34,7 +34,7 @@ import torch
 
 from app.asr.ctc_head import CtcHead, capture_mid_blank, has_ctc_head, load_ctc_head
 from app.asr.features import audio_token_count, log_mel_features
-from app.asr.loading import load_ar_model, pick_device
+from app.asr.loading import load_ar_model_with_precision, pick_device
 from app.asr.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.registry import ModelSpec, read_model_type, resolve_model
 from app.asr.speculative import SpeculativeStats, speculative_greedy
@@ -91,14 +91,17 @@ class ARRunner:
         self.ctc_head = ctc_head
         self.speculative = speculative
         self.last_speculative_stats: SpeculativeStats | None = None
+        self.precision_plan: Any = None  # the app.asr.precision.PrecisionPlan it was loaded in (set by load)
         self._norm_cache: dict[int, str] = {}
 
     @classmethod
     def load(
         cls, path_or_spec: str | os.PathLike[str] | ModelSpec, device: str | None = None, exact_batches: bool = True,
-        speculative: bool = False,
+        speculative: bool = False, precision: str | None = None,
     ) -> "ARRunner":
         """Load from a key ("2b", "plus", "4.0-1b"), a ModelSpec or a local folder; `device` as in pick_device.
+
+        `precision` ("auto", "fp32", "bf16", "int8"; None = the saved choice) as in `app.asr.precision`.
 
         `speculative=True` loads the folder's BPE CTC head (where it ships one) and makes `generate_ids`
         decode self-speculatively; without a head it changes nothing.
@@ -121,13 +124,15 @@ class ARRunner:
             tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError) as exc:
             raise ModelError(f"The tokenizer in {folder} cannot be loaded ({str(exc).splitlines()[0][:200]}).") from exc
-        model = load_ar_model(folder, model_type, dev, dtype)
+        model, dtype, plan = load_ar_model_with_precision(folder, model_type, dev, precision)
         head = None
         if speculative and has_ctc_head(folder):
             head = load_ctc_head(folder, int(model.config.encoder_config.hidden_dim),
                                  int(model.config.text_config.vocab_size), dev, dtype)
-        return cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches, ctc_head=head,
-                   speculative=speculative)
+        runner = cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches, ctc_head=head,
+                     speculative=speculative)
+        runner.precision_plan = plan
+        return runner
 
     # ---- inputs ---------------------------------------------------------------------------------------
 

@@ -11,8 +11,10 @@ from app.core.errors import ModelError
 ENGINE_KEYS = ("interview", "2b", "plus", "nar", "4.0-1b")
 
 
-def create_engine(model: str, device: str | None = None) -> Engine:
+def create_engine(model: str, device: str | None = None, precision: str | None = None) -> Engine:
     """A loaded engine for a model key or a local model folder (its config.json's model_type decides).
+
+    `precision` ("auto", "fp32", "bf16", "int8"; None = the saved choice) as in `app.asr.precision`.
 
     "interview" loads both 4.1-2b and 4.1-2b-plus. Missing models raise ModelError with one sentence.
     """
@@ -27,18 +29,15 @@ def create_engine(model: str, device: str | None = None) -> Engine:
 
         resolve_model("2b")  # both must be there before loading either: one clear error first
         resolve_model("plus")
-        return InterviewEngine(ARRunner.load("2b", device), ARRunner.load("plus", device))
+        return InterviewEngine(ARRunner.load("2b", device, precision=precision),
+                               ARRunner.load("plus", device, precision=precision))
     spec, folder = resolve_model(name if not Path(name).expanduser().is_dir() else Path(name).expanduser())
     assert folder is not None
     if spec.family == "nar":
-        from app.asr.loading import pick_device
-        from app.asr.nar.engine import NarEngine
-
-        dev, _dtype = pick_device(device)
-        return NarEngine(folder, device=str(dev), revision=spec.revision or "")
+        return _nar_engine(folder, device, precision, spec.revision or "")
     from app.asr.ar_runner import ARRunner
 
-    runner = ARRunner.load(folder if spec.key == str(folder) else spec, device)
+    runner = ARRunner.load(folder if spec.key == str(folder) else spec, device, precision=precision)
     if spec.family == "plus":
         from app.asr.plus_engine import PlusEngine
 
@@ -46,6 +45,25 @@ def create_engine(model: str, device: str | None = None) -> Engine:
     from app.asr.engines import GraniteTextEngine
 
     return GraniteTextEngine(runner)
+
+
+def _nar_engine(folder: Path, device: str | None, precision: str | None, revision: str) -> Engine:
+    """The NAR engine in the precision of the plan's encoder stage (the whole NAR model is arithmetic-bound)."""
+    from app.asr.loading import pick_device, precision_plan
+    from app.asr.nar.engine import NarEngine, load_tokenizer
+    from app.asr.nar.model import load_nar
+    from app.asr.precision import torch_dtype
+
+    dev, _dtype = pick_device(device)
+    plan = precision_plan(dev, precision)
+    tokenizer = load_tokenizer(folder)
+    if dev.type == "cpu":
+        from app.asr.hardware import use_physical_cores
+
+        use_physical_cores()
+    engine = NarEngine(load_nar(folder, dev, dtype=torch_dtype(plan.encoder)), tokenizer=tokenizer, revision=revision)
+    engine.precision_plan = plan  # type: ignore[attr-defined]
+    return engine
 
 
 def model_capabilities(model: str) -> tuple[str, Capabilities]:

@@ -105,6 +105,64 @@ def load_ar_model(
     return model.to(device).eval()
 
 
+def precision_plan(device: torch.device, precision: str | None = None) -> Any:
+    """The `PrecisionPlan` for a model on `device`: measured (cached) on a CPU, bf16 on a GPU; `precision`
+    ("auto", "fp32", "bf16", "int8"; None = the Models dialog's choice) overrides. MPS without bf16 kernels
+    computes in fp32 whatever the plan says."""
+    from app.asr.precision import PrecisionPlan, plan_for
+
+    plan = plan_for(device.type, precision)
+    if device.type == "mps" and plan.encoder == "bf16" and not _mps_supports_bf16():
+        return PrecisionPlan("mps", "fp32", "fp32", "no bf16 on this Mac")
+    return plan
+
+
+def load_ar_model_with_precision(
+    folder: Path, model_type: str, device: torch.device, precision: str | None = None
+) -> tuple[Any, torch.dtype, Any]:
+    """`load_ar_model` in the formats of `precision_plan`: (model, the encoder's dtype, the plan).
+
+    On a CPU the model is read in bf16 when no stage needs fp32 weights (a lower peak of memory: int8
+    is quantized from it layer by layer), and torch computes with one thread per physical core.
+    """
+    from app.asr.precision import torch_dtype
+
+    plan = precision_plan(device, precision)
+    if device.type != "cpu":
+        dtype = torch_dtype(plan.encoder)
+        return load_ar_model(folder, model_type, device, dtype), dtype, plan
+    from app.asr.hardware import use_physical_cores
+
+    use_physical_cores()
+    light = plan.encoder == "bf16" and plan.llm in ("bf16", "int8")
+    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32)
+    return model, apply_precision(model, plan), plan
+
+
+def apply_precision(model: Any, plan: Any) -> torch.dtype:
+    """Put a loaded AR model into `plan` (an `app.asr.precision.PrecisionPlan`); returns the encoder's dtype.
+
+    The encoder and projector take `plan.encoder` (fp32 or bf16 weights), the language model and its
+    output layer `plan.llm` (fp32, bf16, or int8 dynamic quantization of the Linear layers with fp32
+    activations). Never autocast: weights and activations share one dtype per stage.
+    """
+    from app.asr.precision import convert, torch_dtype
+
+    inner = model.model
+    convert(inner.encoder, plan.encoder)
+    convert(inner.projector, plan.encoder)
+    if plan.llm == "int8":
+        # a copy of the output layer is quantized even where it is tied to the input embeddings
+        head = torch.nn.Linear(model.lm_head.in_features, model.lm_head.out_features, bias=False)
+        head.weight = torch.nn.Parameter(model.lm_head.weight.detach().float(), requires_grad=False)
+        model.lm_head = convert(head, "int8")
+        convert(inner.language_model, "int8")
+    else:
+        convert(inner.language_model, plan.llm)
+        convert(model.lm_head, plan.llm)
+    return torch_dtype(plan.encoder)  # type: ignore[no-any-return]
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quiet:
         _quiet_libraries()
     say(f"verbatim: loading {name}...")
-    engine = create_engine(args.model, args.device)
+    engine = create_engine(args.model, args.device, getattr(args, "precision", None))
     cancel = CancelToken()
     bar = ProgressLine(not args.quiet)
     words, speakers, interrupted = [], [], False
