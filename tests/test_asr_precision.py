@@ -58,8 +58,9 @@ core id\t: 1
 
 def fake_measurement(fingerprint: str, **kw: object) -> Measurement:
     base: dict[str, object] = dict(compute_s={"fp32": 1.0, "bf16": 0.4},
-                                   decode_s={"fp32": 0.3, "bf16": 0.2, "int8": 0.05}, parity={"fp32": True, "bf16": True, "int8": True}, compute_flops=1e10,
-                                   decode_params=4e7, threads=2)
+                                   decode_s={"fp32": 0.3, "bf16": 0.2, "int8": 0.05},
+                                   parity={"fp32": True, "bf16": True, "int8": True},
+                                   compute_flops=1e10, decode_params=4e7, threads=2)
     base.update(kw)
     return Measurement(fingerprint, **base)  # type: ignore[arg-type]
 
