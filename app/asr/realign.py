@@ -173,8 +173,8 @@ class AlignerFactory:
         return None, why + (f" ({'; '.join(problems)})." if problems else ".")
 
     def _usable(self, key: str) -> str | None:
-        """The model name to load for `key` when its folder is here and can align, else None."""
-        from app.asr.ctc_head import HEAD_FILE, has_ctc_head
+        """The model name to load for `key` when its folder is here and can align, else None (torch-free)."""
+        from app.asr.head_file import HEAD_FILE, has_ctc_head
         from app.asr.registry import check_model_folder, resolve_model
 
         if self._folders is not None:
