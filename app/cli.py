@@ -11,8 +11,8 @@ import argparse
 import importlib
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from app import __version__
 from app.core.errors import VerbatimError
@@ -72,13 +72,22 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     al.add_argument("--model", default="nar", help="a model with a CTC head: nar, 2b or a local folder")
     al.add_argument("--device", choices=("cpu", "cuda", "mps"))
     al.add_argument("-o", "--output", type=Path, help="write here instead of updating the project")
+    _add_system_parser(sub)
     return p
+
+
+def _add_system_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sy = sub.add_parser("system", help="what a transcription would use here: device, precision, threads, speed")
+    sy.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: the best available")
+    sy.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"), help="default: the saved choice")
+    sy.add_argument("--measure", action="store_true", help="measure this computer's speed again (a few seconds)")
+    sy.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="verbatim",
-        description="Open the Verbatim editor. Subcommands: info, import, export, transcribe, models, align.",
+        description="Open the Verbatim editor. Subcommands: info, import, export, transcribe, models, align, system.",
     )
     p.add_argument("--version", action="version", version=f"verbatim {__version__}")
     p.add_argument("path", nargs="?", type=Path, help="a recording or a .verbatim project to open")
@@ -86,7 +95,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align")
+SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "system")
 _HANDLERS = {
     "info": "app.commands.info",
     "import": "app.commands.transcripts",
@@ -94,6 +103,7 @@ _HANDLERS = {
     "transcribe": "app.commands.transcribe",
     "models": "app.commands.models",
     "align": "app.commands.align",
+    "system": "app.commands.system",
 }
 
 

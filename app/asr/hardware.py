@@ -184,3 +184,18 @@ def use_physical_cores() -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+def likely_device() -> str:
+    """The device a transcription will probably use, guessed without importing torch (for dialogs):
+    torch's own answer when it is already loaded, else "cuda" with an NVIDIA driver, "mps" on Apple silicon."""
+    import platform
+    import sys
+
+    if "torch" in sys.modules:
+        return detect_hardware().kind
+    if os.path.exists("/proc/driver/nvidia/version"):
+        return "cuda"
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"

@@ -89,11 +89,16 @@ class Measurement:
 
 
 def machine_fingerprint() -> str:
-    """A short hash of what decides which format is fastest: CPU model, its flags, cores, torch version."""
-    import torch
+    """A short hash of what decides which format is fastest: CPU model, its flags, cores, torch version
+    (read without importing torch)."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:  # a frozen build without metadata
+        torch_version = "unknown"
     flags = sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma", "sse4", "bf16", "i8mm", "sve")))
-    parts = [cpu_model_name(), ",".join(flags), str(physical_cores()), platform.machine(), torch.__version__]
+    parts = [cpu_model_name(), ",".join(flags), str(physical_cores()), platform.machine(), torch_version]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 

@@ -3,7 +3,7 @@
 - compute: a Transformer block as wide as the speech encoder's (hidden 1024, 8 heads, MLP 4096) over
   375 frames (7.5 s of audio), then a 512-way output layer: bound by arithmetic, like the encoder and
   the NAR model's single language-model pass.
-- decode: one Granite language-model layer (hidden 2048, 16 heads, SwiGLU MLP 4096), ONE new token
+- decode: two Granite language-model layers (hidden 2048, 16 heads, SwiGLU MLP 4096), ONE new token
   attending to 256 cached ones, then the output layer: bound by how fast the weights are read, like
   token-by-token decoding.
 
@@ -111,13 +111,13 @@ def compute_workload(scale: float = 1.0) -> Workload:
 
 
 def decode_workload(scale: float = 1.0) -> Workload:
-    """Decoder-like: one token through one layer, bound by reading the weights."""
+    """Decoder-like: one token through two layers (more weights than a CPU cache holds): bound by memory."""
     hidden, cached = max(64, int(2048 * scale) // 64 * 64), 256
     heads = max(1, hidden // 128)
     gen = torch.Generator().manual_seed(4321)
-    net = _seeded(4321, lambda: _Net(1, hidden, heads, 2 * hidden, gated=True))
+    net = _seeded(4321, lambda: _Net(2, hidden, heads, 2 * hidden, gated=True))
     x = torch.randn(1, 1, hidden, generator=gen)
-    past = [torch.randn(2, 1, heads, cached, hidden // heads, generator=gen)]
+    past = [torch.randn(2, 1, heads, cached, hidden // heads, generator=gen) for _ in range(2)]
     params = float(_linear_params(net))
     return Workload(net, x, past, 2.0 * params, params)
 
