@@ -11,6 +11,7 @@ that can be cancelled and resumed, and when the Hub cannot be reached says exact
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -18,10 +19,12 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QRadioButton, QVBoxLayout, QWidget)
 
+from app.asr.expected_time import Expected
 from app.asr.model_store import (FIRST_RUN_MODELS, DownloadProgress, HardwareInfo, ModelStore, detect_hardware,
                                  format_bytes, offline_help, recommend)
 from app.asr.registry import ModelSpec, check_model_folder
 from app.core.errors import VerbatimError
+from app.ui.dialogs.speed_hint import expected_line, expected_times
 
 DISMISSED_KEY = "models/first_run_dismissed"
 
@@ -77,7 +80,8 @@ class FirstRunDialog(QDialog):
     """Choose, check and download a first speech model. `source`: copy from this folder instead of the Hub."""
 
     def __init__(self, store: ModelStore, hardware: HardwareInfo | None = None, settings: QSettings | None = None,
-                 source: Path | None = None, parent: QWidget | None = None) -> None:
+                 source: Path | None = None, parent: QWidget | None = None,
+                 expected: Mapping[str, Expected] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Verbatim")
         self.setObjectName("firstRunDialog")
@@ -86,6 +90,9 @@ class FirstRunDialog(QDialog):
         self.source = Path(source) if source is not None else None
         self.hardware = hardware or detect_hardware()
         self.recommendation = recommend(self.hardware)
+        self.expected = expected if expected is not None else expected_times(
+            FIRST_RUN_MODELS, self.hardware.kind, store.config_path.parent)
+        self.expected_labels: dict[str, QLabel] = {}
         self.choice = QButtonGroup(self)
         self.cards: dict[str, QRadioButton] = {}
         self.state_labels: dict[str, QLabel] = {}
@@ -174,6 +181,9 @@ class FirstRunDialog(QDialog):
         facts = QLabel(f"Languages: {languages_text(spec)} \u00b7 Size on disk: {spec.size_hint}")
         facts.setStyleSheet("color: #555")
         lay.addWidget(facts)
+        self.expected_labels[key] = QLabel(expected_line(key, self.expected))
+        self.expected_labels[key].setStyleSheet("color: #555")
+        lay.addWidget(self.expected_labels[key])
         return card
 
     def _buttons(self) -> QHBoxLayout:
