@@ -87,3 +87,20 @@ def test_cli_prints_text_and_json_from_the_cached_measurement(config: Path, caps
 
 def test_durations_read_like_a_person_writes_them() -> None:
     assert [duration_text(s) for s in (10, 95, 3600, 4000, 7200)] == ["1 min", "2 min", "1 h", "1 h 7 min", "2 h"]
+
+
+def test_a_finished_run_records_its_speed_under_its_precision(config: Path) -> None:
+    from types import SimpleNamespace
+
+    from app.asr.expected_time import record_engine_speed
+    from app.asr.precision import plan_for
+
+    plan = plan_for("cpu", "int8", config)  # the encoder in bf16 where the CPU has it, else fp32
+    runner = SimpleNamespace(precision_plan=plan)
+    record_engine_speed("2b", SimpleNamespace(runner=runner), 600.0, 300.0)
+    record_engine_speed("interview", SimpleNamespace(text_runner=runner), 600.0, 1200.0)
+    record_engine_speed("/some/folder", SimpleNamespace(runner=runner), 600.0, 300.0)  # not a catalog model
+    tag = f"{plan.encoder}+int8"
+    assert read_cache(cache_path(config))["speeds"] == {f"2b|cpu|{tag}": 2.0, f"interview|cpu|{tag}": 0.5}
+    rows = {r.key: r for r in model_rows("cpu", "int8", measurement())}
+    assert rows["2b"].expected == Expected(1800.0, True)

@@ -157,3 +157,25 @@ def expected_on_this_machine(keys: list[str], device: str = "cpu",
         if found is not None:
             out[key] = found
     return out
+
+
+def record_engine_speed(model: str, engine: Any, audio_s: float, wall_s: float) -> None:
+    """`record_speed` for a finished run of a loaded engine (its plan tells the device and precision).
+
+    Only the catalog's keys are kept (a folder path says nothing about another model), and nothing here
+    may fail a transcription that already succeeded.
+    """
+    key = model.strip().lower()
+    if key not in COSTS:
+        return
+    holder = engine
+    for name in ("runner", "text_runner"):
+        holder = getattr(engine, name, holder)
+    plan = getattr(engine, "precision_plan", None) or getattr(holder, "precision_plan", None)
+    if plan is None:
+        return
+    precision = plan.encoder if plan.encoder == plan.llm or key == "nar" else f"{plan.encoder}+{plan.llm}"
+    try:
+        record_speed(key, plan.device, precision, audio_s, wall_s)
+    except Exception:  # noqa: BLE001 - a speed note is never worth a failed run
+        pass

@@ -151,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressLine(not args.quiet)
     words, speakers, interrupted = [], [], False
     old_handler = _install_cancel(cancel, say)
+    started = time.monotonic()
     try:
         for update in engine.transcribe(audio.samples, options, cancel):
             words.extend(update.words)
@@ -164,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
         if old_handler is not None:
             signal.signal(signal.SIGINT, old_handler)
     cancelled = interrupted or cancel.cancelled
+    if not cancelled:
+        from app.asr.expected_time import record_engine_speed
+
+        record_engine_speed(args.model, engine, audio.duration_ms / 1000, time.monotonic() - started)
 
     transcript = Transcript.from_words(words, speakers, options.keywords, engine.settings(options))
     project = Project(transcript, Path(args.media).resolve(), audio.fingerprint, audio.duration_ms)
