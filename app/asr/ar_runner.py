@@ -37,7 +37,7 @@ from app.asr.features import audio_token_count, log_mel_features
 from app.asr.loading import load_ar_model_with_precision, pick_device
 from app.asr.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.registry import ModelSpec, read_model_type, resolve_model
-from app.asr.speculative import SpeculativeStats, speculative_greedy
+from app.asr.speculative import SpeculativeStats, default_max_draft, speculative_greedy
 from app.core.errors import ModelError
 
 EncoderStates = list[tuple[torch.Tensor, "torch.Tensor | None"]]  # per piece: encoder states [T, D], P(blank) [T]
@@ -92,6 +92,7 @@ class ARRunner:
         self.speculative = speculative
         self.last_speculative_stats: SpeculativeStats | None = None
         self.precision_plan: Any = None  # the app.asr.precision.PrecisionPlan it was loaded in (set by load)
+        self._early_fallbacks = 0  # speculative batches in a row that stopped drafting at once
         self._norm_cache: dict[int, str] = {}
 
     @classmethod
@@ -298,6 +299,7 @@ class ARRunner:
             raise ModelError(f"{self.spec.display_name} has no CTC head ({self.folder} lacks out_llm.safetensors).")
         if drafts is not None and len(drafts) != len(pieces):
             raise ValueError("drafts must have one entry per piece")
+        drafts_given = drafts
         batch = self.build_inputs(pieces, instruction, prefix_texts)
         eos = self.model.generation_config.eos_token_id
         eos_ids = list(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -319,9 +321,13 @@ class ARRunner:
             out, stats = speculative_greedy(
                 self.model, embeds, batch.attention_mask, drafts, int(max_new_tokens), self._stop_ids(),
                 self._norm_token, min_new_tokens=int(min_new_tokens or 0), eos_ids=eos_ids,
-                pad_token_id=self.pad_token_id,
+                pad_token_id=self.pad_token_id, max_draft=default_max_draft(self.device.type),
             )
         self.last_speculative_stats = stats
+        # two batches in a row below break-even from the start: stop drafting (and running the head) for good
+        self._early_fallbacks = self._early_fallbacks + 1 if (stats.fell_back_at or 99) <= 4 else 0
+        if self._early_fallbacks >= 2 and drafts_given is None:
+            self.speculative = False
         return out
 
     def canonical_draft(self, ids: Sequence[int]) -> list[int]:

@@ -29,7 +29,7 @@ def create_engine(model: str, device: str | None = None, precision: str | None =
 
         resolve_model("2b")  # both must be there before loading either: one clear error first
         resolve_model("plus")
-        return InterviewEngine(ARRunner.load("2b", device, precision=precision),
+        return InterviewEngine(ARRunner.load("2b", device, precision=precision, speculative=True),
                                ARRunner.load("plus", device, precision=precision))
     spec, folder = resolve_model(name if not Path(name).expanduser().is_dir() else Path(name).expanduser())
     assert folder is not None
@@ -37,7 +37,9 @@ def create_engine(model: str, device: str | None = None, precision: str | None =
         return _nar_engine(folder, device, precision, spec.revision or "")
     from app.asr.ar_runner import ARRunner
 
-    runner = ARRunner.load(folder if spec.key == str(folder) else spec, device, precision=precision)
+    # self-speculative where the folder ships the CTC head (4.1-2b); it stops drafting where it does not pay
+    runner = ARRunner.load(folder if spec.key == str(folder) else spec, device, precision=precision,
+                           speculative=spec.family == "granite")
     if spec.family == "plus":
         from app.asr.plus_engine import PlusEngine
 
