@@ -104,7 +104,7 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append("")
         rows = res.get("rows", [])
         if rows:
-            keys = [k for k in rows[0] if k != "env"]
+            keys = list(dict.fromkeys(k for row in rows for k in row))  # every column, first-seen order
             lines.append("| " + " | ".join(keys) + " |")
             lines.append("|" + "---|" * len(keys))
             for row in rows:
