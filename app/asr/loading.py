@@ -152,11 +152,12 @@ def apply_precision(model: Any, plan: Any) -> torch.dtype:
     convert(inner.encoder, plan.encoder)
     convert(inner.projector, plan.encoder)
     if plan.llm == "int8":
+        # the language model first: it shrinks by half before the output layer needs an fp32 copy (peak memory)
+        convert(inner.language_model, "int8")
         # a copy of the output layer is quantized even where it is tied to the input embeddings
         head = torch.nn.Linear(model.lm_head.in_features, model.lm_head.out_features, bias=False)
         head.weight = torch.nn.Parameter(model.lm_head.weight.detach().float(), requires_grad=False)
         model.lm_head = convert(head, "int8")
-        convert(inner.language_model, "int8")
     else:
         convert(inner.language_model, plan.llm)
         convert(model.lm_head, plan.llm)
