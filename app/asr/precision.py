@@ -159,7 +159,8 @@ def convert(module: Any, precision: str) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch marks eager quantization as deprecated; it still works
         if isinstance(module, torch.nn.Linear):
-            return quantize(torch.nn.Sequential(module.float()), _qconfig(), dtype=torch.qint8)[0]
+            # in place: quantize_dynamic would otherwise deep-copy the fp32 layer first (0.8 GB for the output layer)
+            return quantize(torch.nn.Sequential(module.float()), _qconfig(), dtype=torch.qint8, inplace=True)[0]
         _quantize_children(module, quantize)
     return module
 
@@ -169,7 +170,8 @@ def _quantize_children(module: Any, quantize: Callable[..., Any]) -> None:
 
     for name, child in list(module.named_children()):
         if isinstance(child, torch.nn.Linear):
-            setattr(module, name, quantize(torch.nn.Sequential(child.float()), _qconfig(), dtype=torch.qint8)[0])
+            wrapped = torch.nn.Sequential(child.float())
+            setattr(module, name, quantize(wrapped, _qconfig(), dtype=torch.qint8, inplace=True)[0])
         elif sum(p.numel() for p in child.parameters()) > _QUANTIZE_PIECE and any(True for _ in child.children()):
             _quantize_children(child, quantize)
         else:
