@@ -73,8 +73,11 @@ def run_all(args: argparse.Namespace) -> int:
                 results[step] = json.loads(lines[-1][7:])
             else:
                 results[step] = {"error": f"exit {done.returncode}: {done.stderr.strip()[-1500:]}"}
-        except subprocess.TimeoutExpired:
-            results[step] = {"error": f"stopped by its time guard after {seconds} s"}
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+            lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+            results[step] = json.loads(lines[-1][7:]) if lines else {}  # the rows measured before the guard
+            results[step]["error"] = f"stopped by its time guard after {seconds} s"
         results[step]["wall_s"] = round(time.time() - t0, 1)
         print(f"gpu_check: {step} done in {results[step]['wall_s']} s", flush=True)
         (args.out / "gpu_check.json").write_text(json.dumps(results, indent=1))

@@ -32,6 +32,11 @@ def environment(device: torch.device) -> dict[str, str]:
     return {"device": name, "torch": torch.__version__, "transformers": transformers.__version__, "flash_attn": flash}
 
 
+def partial(rows: list[dict[str, Any]]) -> None:
+    """Print the rows so far, so that a step stopped by its time guard still reports what it measured."""
+    print("RESULT " + json.dumps({"rows": rows, "partial": True}), flush=True)
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -139,6 +144,7 @@ def nar(device: torch.device, tiny: bool, fixture: Path, deadline: float) -> dic
         peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else 0.0
         rows.append({"batch": batch, "clip s": seconds, "attention": model.attention_backend, "wall s": round(wall, 3),
                      "RTFx": round(batch * seconds / wall, 1), "peak GiB": round(peak, 2)})
+        partial(rows)
     return {"rows": rows}
 
 
@@ -205,6 +211,7 @@ def speculative(device: torch.device, tiny: bool, fixture: Path, deadline: float
                          "accepted/drafted": f"{stats.accepted}/{stats.drafted}" if stats else "",
                          "fell back at pass": (stats.fell_back_at or "") if stats else "",
                          "same ids as plain": f"{sum(a == b for a, b in zip(ids, plain, strict=True))}/{batch}"})
+            partial(rows)
     return {"rows": rows}
 
 
