@@ -78,7 +78,7 @@ def test_random_head_draft_gives_the_plain_output(runner: ARRunner, pieces, text
     assert stats is not None and stats.drafted > 0  # the head did draft, and the LLM did verify
     assert batched == plain
     assert any(len(p) > 5 for p in plain)
-    for piece, expected in zip(pieces, plain):
+    for piece, expected in zip(pieces, plain, strict=True):
         assert runner.generate_ids([piece], text, MAX_NEW) == [expected]
         assert runner.generate([piece], text, MAX_NEW) == [runner.decode(expected)]
 

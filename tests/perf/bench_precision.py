@@ -66,13 +66,12 @@ def nar(layers: int | None, dtypes: list[torch.dtype], seconds: float = 30.0) ->
 
 
 def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seconds: float = 30.0) -> None:
+    import bench_asr
     from bench_asr import build_runner
 
     from app.asr.loading import apply_precision
     from app.asr.precision import PrecisionPlan
     from app.asr.prompts import instruction
-
-    import bench_asr
 
     original = bench_asr.full_shapes
 
