@@ -58,6 +58,8 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     kw.add_argument("--keywords-file", type=Path, help="a file with one keyword per line")
     tr.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: the best available")
     tr.add_argument("--batch-size", type=int, default=8)
+    tr.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"),
+                    help="number format on this computer (default: measured once per machine; see `verbatim system`)")
     tr.add_argument("--no-punctuation", action="store_true", help="2b: raw lowercase transcription")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_server_commands(sub, tr)
@@ -75,6 +77,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
                     help=f"a model with a CTC head: {', '.join(catalog.ALIGNER_ORDER)} or a local folder")
     al.add_argument("--device", choices=("cpu", "cuda", "mps"))
     al.add_argument("-o", "--output", type=Path, help="write here instead of updating the project")
+    _add_system_parser(sub)
     return p
 
 
@@ -96,6 +99,14 @@ def _add_server_commands(sub: argparse._SubParsersAction, tr: argparse.ArgumentP
     batch.add_arguments(sub.add_parser("batch", help="transcribe many recordings on a server (resumable)"))
 
 
+def _add_system_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sy = sub.add_parser("system", help="what a transcription would use here: device, precision, threads, speed")
+    sy.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: the best available")
+    sy.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"), help="default: the saved choice")
+    sy.add_argument("--measure", action="store_true", help="measure this computer's speed again (a few seconds)")
+    sy.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
 def _gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="verbatim",
@@ -107,7 +118,8 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "quote", "clip", "serve", "batch")
+SUBCOMMANDS = ("info", "import", "export", "transcribe", "models", "align", "quote", "clip", "serve", "batch",
+               "system")
 _HANDLERS = {
     "info": "app.commands.info",
     "import": "app.commands.transcripts",
@@ -119,6 +131,7 @@ _HANDLERS = {
     "clip": "app.commands.quotes",
     "serve": "app.commands.serve",
     "batch": "app.commands.batch",
+    "system": "app.commands.system",
 }
 
 

@@ -18,6 +18,8 @@ os.environ.setdefault("VERBATIM_CONFIG_DIR", str(_SANDBOX / "config"))
 os.environ.setdefault("VERBATIM_CACHE_DIR", str(_SANDBOX / "cache"))
 os.environ.setdefault("VERBATIM_LOG_DIR", str(_SANDBOX / "logs"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Models compute in fp32 unless a test asks for another precision (no per-machine measurement in the suite).
+os.environ.setdefault("VERBATIM_PRECISION", "fp32")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DATA = Path(__file__).parent / "data"

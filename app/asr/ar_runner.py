@@ -36,10 +36,10 @@ import torch
 from app.asr.batched_encoder import encode_padded
 from app.asr.ctc_head import CtcHead, capture_mid_blank, has_ctc_head, load_ctc_head
 from app.asr.features import audio_token_count, log_mel_features
-from app.asr.loading import load_ar_model, pick_device
+from app.asr.loading import load_ar_model_with_precision, pick_device
 from app.asr.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.registry import ModelSpec, read_model_type, resolve_model
-from app.asr.speculative import SpeculativeStats, speculative_greedy
+from app.asr.speculative import SpeculativeStats, default_max_draft, speculative_greedy
 from app.core.errors import ModelError
 
 EncoderStates = list[tuple[torch.Tensor, "torch.Tensor | None"]]  # per piece: encoder states [T, D], P(blank) [T]
@@ -93,15 +93,19 @@ class ARRunner:
         self.ctc_head = ctc_head
         self.speculative = speculative
         self.last_speculative_stats: SpeculativeStats | None = None
+        self.precision_plan: Any = None  # the app.asr.precision.PrecisionPlan it was loaded in (set by load)
+        self._early_fallbacks = 0  # speculative batches in a row that stopped drafting at once
         self._norm_cache: dict[int, str] = {}
         self.encoder_passes = 0  # encoder forward passes so far (benchmarks count them)
 
     @classmethod
     def load(
         cls, path_or_spec: str | os.PathLike[str] | ModelSpec, device: str | None = None, exact_batches: bool = True,
-        speculative: bool = False,
+        speculative: bool = False, precision: str | None = None,
     ) -> ARRunner:
         """Load from a key ("2b", "plus", "4.0-1b"), a ModelSpec or a local folder; `device` as in pick_device.
+
+        `precision` ("auto", "fp32", "bf16", "int8"; None = the saved choice) as in `app.asr.precision`.
 
         `speculative=True` loads the folder's BPE CTC head (where it ships one) and makes `generate_ids`
         decode self-speculatively; without a head it changes nothing.
@@ -118,19 +122,22 @@ class ARRunner:
             import importlib.util
 
             if importlib.util.find_spec("peft") is None:
-                raise ModelError(f"{spec.display_name} ships a LoRA adapter that needs the peft package; pip install peft.")
+                raise ModelError(f"{spec.display_name} ships a LoRA adapter that needs the peft package; "
+                                 "pip install peft.")
         dev, dtype = pick_device(device)
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
         except (OSError, ValueError) as exc:
             raise ModelError(f"The tokenizer in {folder} cannot be loaded ({str(exc).splitlines()[0][:200]}).") from exc
-        model = load_ar_model(folder, model_type, dev, dtype)
+        model, dtype, plan = load_ar_model_with_precision(folder, model_type, dev, precision)
         head = None
         if speculative and has_ctc_head(folder):
             head = load_ctc_head(folder, int(model.config.encoder_config.hidden_dim),
                                  int(model.config.text_config.vocab_size), dev, dtype)
-        return cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches, ctc_head=head,
-                   speculative=speculative)
+        runner = cls(model, tokenizer, spec, folder, dev, dtype, exact_batches=exact_batches, ctc_head=head,
+                     speculative=speculative)
+        runner.precision_plan = plan
+        return runner
 
     # ---- inputs ---------------------------------------------------------------------------------------
 
@@ -287,6 +294,7 @@ class ARRunner:
             raise ModelError(f"{self.spec.display_name} has no CTC head ({self.folder} lacks out_llm.safetensors).")
         if drafts is not None and len(drafts) != len(pieces):
             raise ValueError("drafts must have one entry per piece")
+        drafts_given = drafts
         batch = self.build_inputs(pieces, instruction, prefix_texts)
         eos = self.model.generation_config.eos_token_id
         eos_ids = list(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -308,9 +316,13 @@ class ARRunner:
             out, stats = speculative_greedy(
                 self.model, embeds, batch.attention_mask, drafts, int(max_new_tokens), self._stop_ids(),
                 self._norm_token, min_new_tokens=int(min_new_tokens or 0), eos_ids=eos_ids,
-                pad_token_id=self.pad_token_id,
+                pad_token_id=self.pad_token_id, max_draft=default_max_draft(self.device.type),
             )
         self.last_speculative_stats = stats
+        # two batches in a row below break-even from the start: stop drafting (and running the head) for good
+        self._early_fallbacks = self._early_fallbacks + 1 if (stats.fell_back_at or 99) <= 4 else 0
+        if self._early_fallbacks >= 2 and drafts_given is None:
+            self.speculative = False
         return out
 
     def canonical_draft(self, ids: Sequence[int]) -> list[int]:
@@ -352,7 +364,8 @@ class ARRunner:
         prefix_texts: Sequence[str | None] | None = None,
     ) -> list[str]:
         """Greedy decode one batch of 16 kHz mono pieces with one instruction; one string per piece."""
-        return [self.decode(ids) for ids in self.generate_ids(pieces, instruction, max_new_tokens, prefix_texts=prefix_texts)]
+        ids = self.generate_ids(pieces, instruction, max_new_tokens, prefix_texts=prefix_texts)
+        return [self.decode(one) for one in ids]
 
 
 def _plain_generate(model: Any, **kwargs: Any) -> torch.Tensor:

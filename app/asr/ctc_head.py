@@ -25,20 +25,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from app.asr.head_file import HEAD_FILE, has_ctc_head  # noqa: F401 (re-exported; head_file needs no torch)
 from app.core.errors import ModelError
 
-HEAD_FILE = "out_llm.safetensors"
 POOL_WINDOW = 4  # encoder frames per CTC frame
 BLANK_LABEL = 0
 ALIGN_BLANK = -1  # the blank's id in token space, for `app.asr.align` (no LLM token has it)
 _ENCODER_HOP_S = 2 * 160 / 16_000  # two 10 ms mel hops per encoder frame
 _SCORE_CHUNK = 256  # pooled frames per head matmul when scoring text tokens (about 100 MB of logits)
 _ARGMAX_CHUNK = 4096  # pooled frames per head matmul when drafting (bounds the [N, 100353] logits)
-
-
-def has_ctc_head(folder: str | Path) -> bool:
-    """Whether a model folder ships the BPE CTC head file."""
-    return (Path(folder) / HEAD_FILE).is_file()
 
 
 def labels_to_tokens(labels: Sequence[int]) -> list[int]:

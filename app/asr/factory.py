@@ -5,7 +5,7 @@ Everything about the choices themselves (which exist, what each needs and can do
 
 from __future__ import annotations
 
-from app.asr.catalog import choices_help, keys, resolve
+from app.asr.catalog import LocalLoader, choices_help, keys, resolve
 from app.asr.engine import Capabilities, Engine
 from app.core.errors import ModelError
 
@@ -13,10 +13,11 @@ ENGINE_KEYS = keys()
 __all__ = ["ENGINE_KEYS", "choices_help", "create_engine", "model_capabilities"]
 
 
-def create_engine(model: str, device: str | None = None) -> Engine:
+def create_engine(model: str, device: str | None = None, precision: str | None = None) -> Engine:
     """A loaded engine for a catalog key, a local model folder (its config.json's model_type decides) or a
     server model ("server:<key>", with the saved server settings).
 
+    `precision` ("auto", "fp32", "bf16", "int8"; None = the saved choice) as in `app.asr.precision`.
     Every model a choice needs is checked before any loads: a missing one raises ModelError with one sentence.
     """
     choice, models = resolve(str(model))
@@ -25,7 +26,9 @@ def create_engine(model: str, device: str | None = None) -> Engine:
         if folder is None:  # resolve() with must_exist raises first; kept for a clear error if that changes
             raise ModelError(f"{spec.display_name} is not downloaded.")
         ready.append((spec, folder))
-    return choice.build(ready, device)
+    if choice.remote or precision is None:
+        return choice.build(ready, device)
+    return choice.build(ready, device, LocalLoader(precision))
 
 
 def model_capabilities(model: str) -> tuple[str, Capabilities]:

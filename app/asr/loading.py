@@ -38,7 +38,8 @@ def pick_device(pref: str | None = None) -> tuple[torch.device, torch.dtype]:
         raise ModelError(f"Unknown device '{pref}': use cuda, mps or cpu.")
     if pref == "cuda" or (pref is None and torch.cuda.is_available()):
         if not torch.cuda.is_available():
-            raise ModelError("No CUDA GPU is available; run on the CPU (--device cpu) or install a CUDA build of torch.")
+            raise ModelError("No CUDA GPU is available; run on the CPU (--device cpu) or install a CUDA build "
+                             "of torch.")
         return torch.device("cuda"), torch.bfloat16
     if pref == "mps" or (pref is None and _mps_available()):
         if not _mps_available():
@@ -94,15 +95,76 @@ def load_ar_model(
             local_files_only=True,
         )
     except torch.cuda.OutOfMemoryError:
-        raise ModelError(f"The GPU has too little free memory to load {Path(folder).name}; close other GPU programs or use --device cpu.") from None
+        raise ModelError(f"The GPU has too little free memory to load {Path(folder).name}; "
+                         "close other GPU programs or use --device cpu.") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"The model in {folder} cannot be loaded ({_first_line(exc)}).") from exc
-    missing = sorted(info.get("missing_keys") or []) + sorted(k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys") or [])
+    mismatched = [k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys") or []]
+    missing = sorted(info.get("missing_keys") or []) + sorted(mismatched)
     if missing:
         raise ModelError(
             f"The weights in {folder} do not fit the model ({len(missing)} missing or misshapen, e.g. {missing[0]})."
         )
     return model.to(device).eval()
+
+
+def precision_plan(device: torch.device, precision: str | None = None) -> Any:
+    """The `PrecisionPlan` for a model on `device`: measured (cached) on a CPU, bf16 on a GPU; `precision`
+    ("auto", "fp32", "bf16", "int8"; None = the Models dialog's choice) overrides. MPS without bf16 kernels
+    computes in fp32 whatever the plan says."""
+    from app.asr.precision import PrecisionPlan, plan_for
+
+    plan = plan_for(device.type, precision)
+    if device.type == "mps" and plan.encoder == "bf16" and not _mps_supports_bf16():
+        return PrecisionPlan("mps", "fp32", "fp32", "no bf16 on this Mac")
+    return plan
+
+
+def load_ar_model_with_precision(
+    folder: Path, model_type: str, device: torch.device, precision: str | None = None
+) -> tuple[Any, torch.dtype, Any]:
+    """`load_ar_model` in the formats of `precision_plan`: (model, the encoder's dtype, the plan).
+
+    On a CPU the model is read in bf16 when no stage needs fp32 weights (a lower peak of memory: int8
+    is quantized from it layer by layer), and torch computes with one thread per physical core.
+    """
+    from app.asr.precision import torch_dtype
+
+    plan = precision_plan(device, precision)
+    if device.type != "cpu":
+        dtype = torch_dtype(plan.encoder)
+        return load_ar_model(folder, model_type, device, dtype), dtype, plan
+    from app.asr.hardware import use_physical_cores
+
+    use_physical_cores()
+    light = plan.encoder == "bf16" and plan.llm in ("bf16", "int8")
+    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32)
+    return model, apply_precision(model, plan), plan
+
+
+def apply_precision(model: Any, plan: Any) -> torch.dtype:
+    """Put a loaded AR model into `plan` (an `app.asr.precision.PrecisionPlan`); returns the encoder's dtype.
+
+    The encoder and projector take `plan.encoder` (fp32 or bf16 weights), the language model and its
+    output layer `plan.llm` (fp32, bf16, or int8 dynamic quantization of the Linear layers with fp32
+    activations). Never autocast: weights and activations share one dtype per stage.
+    """
+    from app.asr.precision import convert, torch_dtype
+
+    inner = model.model
+    convert(inner.encoder, plan.encoder)
+    convert(inner.projector, plan.encoder)
+    if plan.llm == "int8":
+        # the language model first: it shrinks by half before the output layer needs an fp32 copy (peak memory)
+        convert(inner.language_model, "int8")
+        # a copy of the output layer is quantized even where it is tied to the input embeddings
+        head = torch.nn.Linear(model.lm_head.in_features, model.lm_head.out_features, bias=False)
+        head.weight = torch.nn.Parameter(model.lm_head.weight.detach().float(), requires_grad=False)
+        model.lm_head = convert(head, "int8")
+    else:
+        convert(inner.language_model, plan.llm)
+        convert(model.lm_head, plan.llm)
+    return torch_dtype(plan.encoder)  # type: ignore[no-any-return]
 
 
 def _first_line(exc: BaseException) -> str:

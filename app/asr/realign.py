@@ -7,7 +7,8 @@ from the previous anchor's start to the next anchor's end, and the new times are
 anchors. A long run (a whole imported subtitle file) is aligned in windows of about 30 s, each
 anchored on the last word placed, so time and memory grow linearly with the recording (a run of two
 hours aligns in the memory of one window). The aligner feeds each head the text as it spells it
-(`app.asr.align_text`), and the displayed words never change. Used by `verbatim align` and by the window's "Re-align Edited Words".
+(`app.asr.align_text`), and the displayed words never change. Used by `verbatim align` and by the window's
+"Re-align Edited Words".
 
 `AlignerFactory` tells which model can align on this computer (never asking the network) and loads it.
 """
@@ -249,8 +250,8 @@ class AlignerFactory:
         return None, why + (f" ({'; '.join(problems)})." if problems else ".")
 
     def _usable(self, key: str) -> str | None:
-        """The model name to load for `key` when its folder is here and can align, else None."""
-        from app.asr.ctc_head import HEAD_FILE, has_ctc_head
+        """The model name to load for `key` when its folder is here and can align, else None (torch-free)."""
+        from app.asr.head_file import HEAD_FILE, has_ctc_head
         from app.asr.registry import check_model_folder, resolve_model
 
         if self._folders is not None:

@@ -13,6 +13,12 @@ tokens and padding stay in the cache as holes that the 2-D attention mask hides,
 cropped, and the cache is compacted (each row's valid entries gathered, left-padded) when holes pile up.
 Finished rows are dropped from the batch.
 
+Never slower than plain decoding (`DraftBudget`): a pass verifying k draft tokens costs more than a
+one-token step (on a CPU about 10% of a step per token: a 90%-right draft verified 128 at a time ran at
+0.71x), so each batch tracks how often the LLM accepts the draft and the cost of its passes, and sizes the
+next proposal to what pays best; below break-even it stops drafting and decodes one token per pass (the
+plain greedy step) for the rest of the batch. Drafts are capped per pass by device (`default_max_draft`).
+
 After a disagreement the draft is re-synchronised (`DraftCursor`): what the LLM said since leaving the
 draft is compared, lowercased with only letters and digits kept, with the draft text ahead, so that a
 punctuation insertion, a casing change, a different split into tokens, a substituted, missing or extra
@@ -21,15 +27,20 @@ word all lead back onto the draft. A row whose draft is exhausted or lost decode
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 Normalizer = Callable[[int], str]  # token id -> its text, lowercased, letters and digits only
 
-MAX_DRAFT = 128  # draft tokens verified per row and pass at most (a 30 s piece is ~100 tokens)
+MAX_DRAFT = 128  # draft tokens verified per row and pass at most on a GPU (a 30 s piece is ~100 tokens)
+CPU_MAX_DRAFT = 32  # on a CPU a pass costs in proportion to its length: past ~32 the gain falls (see DraftBudget)
+# extra cost of one more verified token, as a fraction of a one-token step (CPU: from 0.71x at 128 tokens, 90% right)
+COST_PER_TOKEN = {"cpu": 0.1, "cuda": 0.005, "mps": 0.02}
+MIN_EVIDENCE = 8  # judged draft tokens (accepted, plus one per rejection) before a batch may stop drafting
 MIN_DRAFT = 8  # a rejection halves the row's next proposal size, down to this
 _KEYS = (16, 8, 4)  # lengths (chars) of the end of what the LLM said, looked for in the draft text ahead
 _LOOKAHEAD = 4  # draft tokens ahead (beyond the tokens said) searched for the LLM's last token
@@ -48,10 +59,78 @@ class SpeculativeStats:
     accepted: int = 0  # of those, accepted
     emitted: int = 0  # tokens produced over all rows (the end-of-text token not counted)
     compactions: int = 0
+    fell_back_at: int | None = None  # the forward pass after which drafting stopped (below break-even)
 
     @property
     def acceptance(self) -> float:
         return self.accepted / self.drafted if self.drafted else 0.0
+
+
+def default_max_draft(device: str) -> int:
+    """Draft tokens verified per row and pass at most on a device type ("cpu", "cuda", "mps")."""
+    return CPU_MAX_DRAFT if device == "cpu" else MAX_DRAFT
+
+
+@dataclass
+class DraftBudget:
+    """How many draft tokens a batch verifies per pass, from its acceptance so far and what its passes cost.
+
+    With acceptance p per draft token (the chance that the next one is right after the ones before were),
+    k drafted tokens yield 1 + p(1 - p^k)/(1 - p) tokens per pass and cost 1 + c*k one-token steps; `cap`
+    is the k that gives the most tokens per step, 0 (plain decoding, for the rest of the batch) when no k
+    beats 1. c starts at the device's prior and follows the measured pass times once they span enough widths.
+    Until the batch has shown its acceptance, a CPU starts with 4 tokens and grows with what is accepted.
+    """
+
+    max_draft: int
+    cost_per_token: float
+    accepted: int = 0
+    rejections: int = 0
+    stopped: bool = False
+    times: dict[int, list[float]] = field(default_factory=dict)  # pass width -> seconds of its passes
+
+    @property
+    def acceptance(self) -> float:
+        judged = self.accepted + self.rejections
+        return self.accepted / judged if judged else 1.0
+
+    def observe_row(self, proposed: int, accepted: int) -> None:
+        """One row's pass: `accepted` of `proposed` draft tokens (a shorter prefix means one rejection)."""
+        self.accepted += accepted
+        self.rejections += int(accepted < proposed)
+
+    def observe_pass(self, width: int, seconds: float) -> None:
+        self.times.setdefault(width, []).append(seconds)
+
+    def slope(self) -> float:
+        """c: measured from the fastest pass at a narrow and at a wide width (3 passes each), else the prior."""
+        seen = sorted(w for w, t in self.times.items() if len(t) >= 3)
+        if len(seen) < 2 or seen[-1] - seen[0] < 8:
+            return self.cost_per_token
+        (w1, w2), (t1, t2) = (seen[0], seen[-1]), (min(self.times[seen[0]]), min(self.times[seen[-1]]))
+        ratio = t2 / t1
+        denom = (w2 - 1) - ratio * (w1 - 1)
+        return max(0.0, (ratio - 1) / denom) if denom > 0 else self.cost_per_token
+
+    def gain(self, k: int) -> float:
+        """Expected tokens per one-token step when verifying k draft tokens per pass."""
+        p = self.acceptance
+        got = k if p >= 1.0 else p * (1 - p**k) / (1 - p)
+        return (1 + got) / (1 + self.slope() * k)
+
+    def cap(self) -> int:
+        """Draft tokens to verify next pass (0: decode plainly from now on)."""
+        if self.stopped:
+            return 0
+        if self.accepted + self.rejections < MIN_EVIDENCE:  # little known yet: start small where length costs
+            return self.max_draft if self.cost_per_token < 0.05 else min(self.max_draft, 4 + 2 * self.accepted)
+        sizes = sorted({k for k in (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128) if k < self.max_draft}
+                       | {self.max_draft})
+        best = max(sizes, key=self.gain)
+        if self.gain(best) <= 1.0:
+            self.stopped = True
+            return 0
+        return best
 
 
 class DraftCursor:
@@ -144,12 +223,15 @@ def speculative_greedy(
     eos_ids: Sequence[int] = (),
     pad_token_id: int = 0,
     max_draft: int = MAX_DRAFT,
+    cost_per_token: float | None = None,
 ) -> tuple[list[list[int]], SpeculativeStats]:
     """Greedy decode a left-padded batch of prompt embeddings, verifying `drafts` (one per row).
 
     `model` is a GraniteSpeech(Plus)ForConditionalGeneration (its `.model` gives hidden states, its
     `.lm_head` the logits). Returns each row's new token ids cut before the first of `stop_ids`, and the
     stats. `eos_ids` are kept from being chosen before `min_new_tokens` tokens (as `generate` does).
+    `max_draft` caps the draft tokens per row and pass; `cost_per_token` is the prior of `DraftBudget`
+    (default: the device's, `COST_PER_TOKEN`).
     """
     from transformers import DynamicCache
 
@@ -159,6 +241,8 @@ def speculative_greedy(
     if len(drafts) != batch:
         raise ValueError("speculative_greedy needs one draft per row")
     mask = attention_mask.to(device=device, dtype=torch.long)
+    prior = COST_PER_TOKEN.get(device.type, 0.1) if cost_per_token is None else cost_per_token
+    budget = DraftBudget(max_draft, prior)
     cache = DynamicCache(config=model.config.text_config)
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     hidden = model.model(inputs_embeds=inputs_embeds, attention_mask=None if bool(mask.all()) else mask,
@@ -166,7 +250,7 @@ def speculative_greedy(
     stats.forwards += 1
     first = _argmax(model, hidden, torch.full((batch,), min_new_tokens > 0, device=device), eos)
     rows = [_Row(i, [], DraftCursor(drafts[i], norm), int(n), max_draft) for i, n in enumerate(mask.sum(-1).tolist())]
-    for row, token in zip(rows, first):
+    for row, token in zip(rows, first, strict=True):
         _emit(row, [token], stops, max_new_tokens)
         if not row.done:
             row.cursor.observe(token)
@@ -177,27 +261,33 @@ def speculative_greedy(
         _select_rows(cache, keep, device)
         valid = valid[keep]
     while live:
-        props = [r.cursor.proposal(min(r.cap, max_new_tokens - len(r.out) - 1)) if not r.done else [] for r in live]
+        cap = budget.cap()
+        if cap == 0 and stats.fell_back_at is None:
+            stats.fell_back_at = stats.forwards
+        props = [r.cursor.proposal(min(r.cap, cap, max_new_tokens - len(r.out) - 1)) if not r.done else []
+                 for r in live]
         width = 1 + max(len(p) for p in props)
         ids = torch.full((len(live), width), pad_token_id, dtype=torch.long)
         block = torch.zeros((len(live), width), dtype=torch.bool)
-        for j, (r, p) in enumerate(zip(live, props)):
+        for j, (r, p) in enumerate(zip(live, props, strict=True)):
             if not r.done:
                 ids[j, : 1 + len(p)] = torch.tensor([r.out[-1]] + p)
                 block[j, : 1 + len(p)] = True
         block = block.to(device)
         starts = torch.tensor([r.next_pos for r in live], device=device)
         valid = torch.cat([valid, block], dim=1)
+        started = time.perf_counter()
         hidden = model.model(input_ids=ids.to(device), attention_mask=valid.long(), cache=cache, use_cache=True,
                              position_ids=starts.unsqueeze(1) + torch.arange(width, device=device)).last_hidden_state
         stats.forwards += 1
         where = block.nonzero()  # row-major, as hidden[block] is
         counts = torch.tensor([len(r.out) for r in live], device=device)  # tokens before each block's first output
         picks = _argmax(model, hidden[block], counts[where[:, 0]] + where[:, 1] < min_new_tokens, eos)
+        budget.observe_pass(width, time.perf_counter() - started)  # the picks' .tolist() waited for the device
         chosen: list[list[int]] = [[] for _ in live]
-        for j, tok in zip(where[:, 0].tolist(), picks):
+        for j, tok in zip(where[:, 0].tolist(), picks, strict=True):
             chosen[j].append(tok)
-        for j, (r, p) in enumerate(zip(live, props)):
+        for j, (r, p) in enumerate(zip(live, props, strict=True)):
             if r.done:
                 continue
             got = chosen[j]
@@ -206,6 +296,8 @@ def speculative_greedy(
                 n += 1
             stats.drafted += len(p)
             stats.accepted += n
+            if p:
+                budget.observe_row(len(p), n)
             valid[j, valid.shape[1] - width + 1 + n :] = False  # rejected draft tokens become holes
             r.next_pos += 1 + n
             r.cursor.accept(n)

@@ -157,13 +157,14 @@ def run(args: argparse.Namespace) -> int:
     if args.quiet:
         _quiet_libraries()
     say(f"verbatim: loading {name}...")
-    engine = create_engine(args.model, args.device)
+    engine = create_engine(args.model, args.device, getattr(args, "precision", None))
     cancel = CancelToken()
     bar = ProgressLine(not args.quiet)
     words: list[Word] = []
     speakers: list[Speaker] = []
     interrupted = False
     old_handler = _install_cancel(cancel, say)
+    started = time.monotonic()
     try:
         for update in engine.transcribe(audio.samples, options, cancel):
             words.extend(update.words)
@@ -177,6 +178,10 @@ def run(args: argparse.Namespace) -> int:
         if old_handler is not None:
             signal.signal(signal.SIGINT, old_handler)
     cancelled = interrupted or cancel.cancelled
+    if not cancelled:
+        from app.asr.expected_time import record_engine_speed
+
+        record_engine_speed(args.model, engine, audio.duration_ms / 1000, time.monotonic() - started)
 
     words = _with_paragraphs(words, audio.samples)
     transcript = Transcript.from_words(words, speakers, options.keywords, engine.settings(options))

@@ -147,7 +147,10 @@ def main() -> int:
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         w.waveform.viewport().repaint()
         seeks.append(time.perf_counter() - t)
-        assert w.playback.position_ms == doc.words[i].start_ms, "the click did not seek"
+        # with "play on click" on, the player starts at the word and has moved a few ms on by now
+        late = w.playback.position_ms - doc.words[i].start_ms
+        assert 0 <= late < 250, f"the click did not seek ({late} ms from the word)"
+        w.playback.pause()
     print(f"click-to-seek (word click until the waveform repainted): median {ms(statistics.median(seeks))}, "
           f"max {ms(max(seeks))}   target < 50 ms")
     w.files.undo_stack.setClean()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,6 +69,7 @@ class NarModel(nn.Module):
     def __init__(self, cfg: NarConfig):
         super().__init__()
         self.cfg = cfg
+        self.precision_plan: Any = None  # the app.asr.precision plan it was loaded in (set by the catalog's loader)
         enc = cfg.encoder
         self.encoder = NarEncoder(enc)
         self.out_bpe = nn.Linear(enc.hidden_dim, enc.vocabulary_size)

@@ -11,6 +11,7 @@ that can be cancelled and resumed, and when the Hub cannot be reached says exact
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.asr import catalog
+from app.asr.expected_time import Expected
 from app.asr.model_store import (
     FIRST_RUN_MODELS,
     DownloadProgress,
@@ -42,6 +44,7 @@ from app.asr.model_store import (
 from app.asr.registry import ModelSpec, check_model_folder
 from app.core.errors import VerbatimError
 from app.ui.dialogs.model_words import gui_offline_help, short_path, title
+from app.ui.dialogs.speed_hint import expected_line, expected_times
 
 DISMISSED_KEY = "models/first_run_dismissed"
 
@@ -85,7 +88,8 @@ class FirstRunDialog(QDialog):
     model_chosen = Signal(str)
 
     def __init__(self, store: ModelStore, hardware: HardwareInfo | None = None, settings: QSettings | None = None,
-                 source: Path | None = None, parent: QWidget | None = None) -> None:
+                 source: Path | None = None, parent: QWidget | None = None,
+                 expected: Mapping[str, Expected] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Verbatim")
         self.setObjectName("firstRunDialog")
@@ -94,6 +98,9 @@ class FirstRunDialog(QDialog):
         self.source = Path(source) if source is not None else None
         self.hardware = hardware or detect_hardware()
         self.recommendation = recommend(self.hardware)
+        self.expected = expected if expected is not None else expected_times(
+            FIRST_RUN_MODELS, self.hardware.kind, store.config_path.parent)
+        self.expected_labels: dict[str, QLabel] = {}
         self.choice = QButtonGroup(self)
         self.cards: dict[str, QRadioButton] = {}
         self.state_labels: dict[str, QLabel] = {}
@@ -188,6 +195,9 @@ class FirstRunDialog(QDialog):
         facts = QLabel(f"Languages: {languages_text(spec)} \u00b7 Size on disk: {spec.size_hint}")
         facts.setStyleSheet("color: #555")
         lay.addWidget(facts)
+        self.expected_labels[key] = QLabel(expected_line(key, self.expected))
+        self.expected_labels[key].setStyleSheet("color: #555")
+        lay.addWidget(self.expected_labels[key])
         return card
 
     def _buttons(self) -> QHBoxLayout:
@@ -229,15 +239,16 @@ class FirstRunDialog(QDialog):
                 label.setText("Downloading\u2026")
                 continue
             status = self.store.status(key)
-            label.setText({"ready": "\u2714 Downloaded", "partial": f"Partly downloaded ({format_bytes(status.size_bytes)})"}
-                          .get(status.state, "Not downloaded"))
+            partly = f"Partly downloaded ({format_bytes(status.size_bytes)})"
+            label.setText({"ready": "\u2714 Downloaded", "partial": partly}.get(status.state, "Not downloaded"))
         self.space_label.setText(f"Models are stored in {short_path(self.store.cache_dir)} \u2014 "
                                  f"{format_bytes(self.store.free_space())} free on that disk.")
         if self.ready_key is not None:
             self.download_button.setText("Start using Verbatim")
         else:
             state = self.store.status(self.selected_key).state
-            self.download_button.setText({"partial": "Resume download", "ready": "Use this model"}.get(state, "Download"))
+            button = {"partial": "Resume download", "ready": "Use this model"}.get(state, "Download")
+            self.download_button.setText(button)
 
     def _set_ready(self, key: str, message: str) -> None:
         self.ready_key = key

@@ -9,7 +9,7 @@ and is shared with the first-run dialog.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.asr.catalog import needed_models
+from app.asr.expected_time import Expected
 from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
 from app.core.errors import VerbatimError
 from app.ui.dialogs.model_words import gui_offline_help, short_path, title
+from app.ui.dialogs.speed_hint import PrecisionChooser, expected_times, short_expected
 from app.workers.download_worker import ModelDownload
 
 STATE_TEXT = {"ready": "Downloaded", "partial": "Partly downloaded", "missing": "Not downloaded"}
@@ -134,9 +136,11 @@ class ModelsDialog(QDialog):
     """Manage the speech models on this computer. `source`: Download copies from this folder (tests)."""
 
     def __init__(self, store: ModelStore, source: Path | None = None, confirm: Confirm | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, expected: Mapping[str, Expected] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Speech models")
+        self.expected = expected if expected is not None else expected_times(
+            [spec.key for spec in needed_models()], None, store.config_path.parent)
         self.store = store
         self.source = Path(source) if source is not None else None
         self._confirm = confirm or self._ask
@@ -144,7 +148,7 @@ class ModelsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Model", "Good for", "State", "Disk used", "Location"])
+        self.tree.setHeaderLabels(["Model", "Good for", "State", "Disk used", "Location", "One-hour interview"])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -153,6 +157,8 @@ class ModelsDialog(QDialog):
         layout.addWidget(self.tree, 1)
         self.total_label = QLabel()
         layout.addWidget(self.total_label)
+        self.precision = PrecisionChooser(store.config_path.parent, self)
+        layout.addWidget(self.precision)
         self.panel = DownloadPanel(store, self)
         self.panel.finished.connect(lambda *_: self.refresh())
         self.panel.failed.connect(self._on_panel_failed)
@@ -209,11 +215,14 @@ class ModelsDialog(QDialog):
                 state = "Local folder"
             if self.panel.running and self.panel.download.key == key:
                 state = "Downloading\u2026"
-            where = str(status.folder) if status.folder else (str(self.store.repo_folder(spec)) if status.size_bytes else "")
+            where = str(status.folder) if status.folder else ""
+            if not where and status.size_bytes:
+                where = str(self.store.repo_folder(spec))
             size = format_bytes(status.size_bytes) if status.size_bytes else f"{spec.size_hint} to download"
             if status.state == "partial":
                 size = f"{format_bytes(status.size_bytes)} of {spec.size_hint}"
-            item = QTreeWidgetItem([title(spec), spec.description, state, size, where])
+            item = QTreeWidgetItem([title(spec), spec.description, state, size, where,
+                                    short_expected(key, self.expected)])
             item.setData(0, Qt.ItemDataRole.UserRole, key)
             item.setToolTip(4, where)
             self.tree.addTopLevelItem(item)
