@@ -81,7 +81,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_quote_commands(sub: argparse._SubParsersAction, exp: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def _add_quote_commands(sub: argparse._SubParsersAction, exp: argparse.ArgumentParser) -> None:
     """`quote`, `clip` and the highlight/range options of `export` (app/commands/quotes.py)."""
     from app.commands.quotes import add_export_options, add_parsers
 
@@ -99,7 +99,7 @@ def _add_server_commands(sub: argparse._SubParsersAction, tr: argparse.ArgumentP
     batch.add_arguments(sub.add_parser("batch", help="transcribe many recordings on a server (resumable)"))
 
 
-def _add_system_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_system_parser(sub: argparse._SubParsersAction) -> None:
     sy = sub.add_parser("system", help="what a transcription would use here: device, precision, threads, speed")
     sy.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: the best available")
     sy.add_argument("--precision", choices=("auto", "fp32", "bf16", "int8"), help="default: the saved choice")

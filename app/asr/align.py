@@ -207,7 +207,8 @@ def load_ctc_aligner(model_name: str, device: str | None = None) -> tuple[_CtcMo
 
     Raises ModelError (one sentence) for a model without a usable CTC head.
     """
-    from app.asr.ctc_head import HEAD_FILE, has_ctc_head, load_granite_aligner
+    from app.asr.ctc_head import load_granite_aligner
+    from app.asr.head_file import HEAD_FILE, has_ctc_head
     from app.asr.loading import pick_device
     from app.asr.nar.tokenizer import load_tokenizer
     from app.asr.registry import resolve_model

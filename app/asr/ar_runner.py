@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,9 @@ import numpy as np
 import torch
 
 from app.asr.batched_encoder import encode_padded
-from app.asr.ctc_head import CtcHead, capture_mid_blank, has_ctc_head, load_ctc_head
+from app.asr.ctc_head import CtcHead, capture_mid_blank, load_ctc_head
 from app.asr.features import audio_token_count, log_mel_features
+from app.asr.head_file import has_ctc_head
 from app.asr.loading import load_ar_model_with_precision, pick_device
 from app.asr.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.registry import ModelSpec, read_model_type, resolve_model
@@ -202,7 +203,9 @@ class ARRunner:
         With a `states` list, each piece's final encoder states and mid-layer P(blank) are appended to it.
         """
         feats = batch.input_features.to(self.dtype)
-        with capture_mid_blank(self.model.model.encoder) if states is not None else nullcontext({}) as box:
+        capture: AbstractContextManager[dict[str, torch.Tensor]] = (
+            capture_mid_blank(self.model.model.encoder) if states is not None else nullcontext({}))
+        with capture as box:
             hidden, emb = encode_padded(self.model, feats, batch.frames)
         if states is not None:
             blank = box.get("blank")
@@ -219,7 +222,8 @@ class ARRunner:
         blank = box.get("blank")
         for i, n in enumerate(batch.frames):
             states.append((enc.last_hidden_state[i, :n], None if blank is None else blank[i, :n]))
-        return enc.pooler_output
+        pooled: torch.Tensor = enc.pooler_output
+        return pooled
 
     def generate_ids(
         self,
@@ -354,7 +358,8 @@ class ARRunner:
 
     def decode(self, ids: Sequence[int]) -> str:
         """Text of generated ids, special tokens dropped."""
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True).strip()
+        text: str = self.tokenizer.decode(list(ids), skip_special_tokens=True)
+        return text.strip()
 
     def generate(
         self,
@@ -375,7 +380,8 @@ def _plain_generate(model: Any, **kwargs: Any) -> torch.Tensor:
 
     if getattr(model, "_hf_peft_config_loaded", False):
         model.enable_adapters()
-    return GenerationMixin.generate(model, **kwargs)
+    out: torch.Tensor = GenerationMixin.generate(model, **kwargs)
+    return out
 
 
 @contextmanager

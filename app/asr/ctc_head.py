@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from app.asr.head_file import HEAD_FILE, has_ctc_head  # noqa: F401 (re-exported; head_file needs no torch)
+from app.asr.head_file import HEAD_FILE
 from app.core.errors import ModelError
 
 POOL_WINDOW = 4  # encoder frames per CTC frame

@@ -54,7 +54,8 @@ class PieceTimer:
 def granite_piece_timer(runner: Any) -> PieceTimer:
     """The timer for an `ARRunner` of 4.1-2b: its encoder with the folder's CTC head (loaded here when the
     runner has not loaded it for speculative decoding), or a timer that cannot align and says why."""
-    from app.asr.ctc_head import HEAD_FILE, GraniteCtcAligner, has_ctc_head, load_ctc_head
+    from app.asr.ctc_head import GraniteCtcAligner, load_ctc_head
+    from app.asr.head_file import HEAD_FILE, has_ctc_head
 
     folder = getattr(runner, "folder", None)
     name = getattr(getattr(runner, "spec", None), "display_name", "This model")

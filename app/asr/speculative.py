@@ -28,7 +28,7 @@ word all lead back onto the draft. A row whose draft is exhausted or lost decode
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,7 +217,7 @@ def speculative_greedy(
     attention_mask: torch.Tensor,
     drafts: Sequence[Sequence[int]],
     max_new_tokens: int,
-    stop_ids: Sequence[int],
+    stop_ids: Collection[int],
     norm: Normalizer,
     min_new_tokens: int = 0,
     eos_ids: Sequence[int] = (),

@@ -158,4 +158,4 @@ def _remeasure() -> Any:
 def _measurement_dict(m: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
-    return asdict(m)  # type: ignore[no-any-return]
+    return asdict(m)

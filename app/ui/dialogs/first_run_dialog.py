@@ -331,7 +331,9 @@ class FirstRunDialog(QDialog):
 
     def fit_contents(self) -> None:
         """Grow to show every line (wrapped labels included) without clipping, within the screen."""
-        self.layout().activate()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
         hint = self.sizeHint()
         screen = self.screen().availableGeometry() if self.screen() is not None else None
         height = hint.height() if screen is None else min(hint.height(), screen.height() - 40)
@@ -365,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, help="copy models from this folder instead of the Hub")
     parser.add_argument("--screenshot", type=Path, help="download from --source, save a PNG midway, quit")
     args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     dialog = FirstRunDialog(ModelStore(), source=args.source)
     dialog.show()

@@ -181,7 +181,9 @@ class ModelsDialog(QDialog):
         layout.addWidget(close)
         self.resize(900, 420)
         self.refresh()
-        self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        first = self.tree.topLevelItem(0)
+        if first is not None:
+            self.tree.setCurrentItem(first)
 
     def _button(self, row: QHBoxLayout, text: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text)
@@ -199,7 +201,7 @@ class ModelsDialog(QDialog):
     def select(self, key: str) -> None:
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) == key:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == key:
                 self.tree.setCurrentItem(item)
 
     def refresh(self) -> None:
@@ -240,7 +242,7 @@ class ModelsDialog(QDialog):
         state = status.state if status else "missing"
         self.download_button.setText("Resume" if state == "partial" else "Download")
         self.download_button.setEnabled(idle and state != "ready")
-        self.redownload_button.setEnabled(idle and state == "ready" and status.where == "cache")
+        self.redownload_button.setEnabled(idle and state == "ready" and status is not None and status.where == "cache")
         self.delete_button.setText("Forget folder" if status and status.where == "local" else "Delete")
         self.delete_button.setEnabled(idle and state != "missing")
         self.local_button.setEnabled(idle)
