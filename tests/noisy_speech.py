@@ -163,7 +163,7 @@ class CutReport:
 
 
 def cut_report(pieces: list, words: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> CutReport:
-    """Compare `pieces` (app.asr.segmentation.Piece) with the word positions."""
+    """Compare `pieces` (app.asr.pipeline.segmentation.Piece) with the word positions."""
     starts = np.array([a for a, _ in words])
     ends = np.array([b for _, b in words])
     cuts = [p.end for p in pieces[:-1]] + [p.start for p in pieces[1:]]

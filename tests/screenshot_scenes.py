@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from app.asr.model_store import HardwareInfo, ModelStore  # noqa: E402
+from app.asr.models.model_store import HardwareInfo, ModelStore  # noqa: E402
 from app.audio.player import Player  # noqa: E402
 from app.ui.app import demo_copy  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
@@ -122,7 +122,7 @@ def missing_models(app: QApplication, folder: Path, out: Path) -> None:
 def paragraphs(app: QApplication, folder: Path, out: Path) -> None:
     from test_ui_paragraphs import ScriptedRunner, _two_voices_with_pauses
 
-    from app.asr.engines import GraniteTextEngine
+    from app.asr.engines.text_engine import GraniteTextEngine
 
     w = _window(folder / "w", engine_factory=lambda model, device: GraniteTextEngine(ScriptedRunner()))
     (folder / "audio").mkdir()

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer
 
-from app.asr.align import align_words, ctc_viterbi, frames_needed, timed_words, word_frame_spans
+from app.asr.align.forced import align_words, ctc_viterbi, frames_needed, timed_words, word_frame_spans
 from app.asr.nar import ctc_collapse, load_nar
 from app.core.document import TimingSource
 from app.core.errors import ModelError, VerbatimError
@@ -98,7 +98,7 @@ def test_a_token_the_audio_never_allows_gives_a_sentence_not_a_crash() -> None:
     import numpy as np
     import pytest
 
-    from app.asr.align import ctc_viterbi
+    from app.asr.align.forced import ctc_viterbi
     from app.core.errors import ModelError
 
     lp = np.log(np.full((10, 5), 0.2))

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from app.asr.ar_runner import ARRunner
-from app.asr.batched_encoder import encode_padded
-from app.asr.ctc_head import capture_mid_blank
-from app.asr.features import audio_token_count, log_mel_features
-from app.asr.prompts import instruction
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.granite.batched_encoder import encode_padded
+from app.asr.granite.ctc_head import capture_mid_blank
+from app.asr.granite.features import audio_token_count, log_mel_features
+from app.asr.granite.prompts import instruction
 from tests.tiny_models import shared_tiny
 
 SECONDS = (0.9, 2.33, 1.41, 3.0, 0.26)

@@ -8,12 +8,12 @@ import sys
 import pytest
 
 from app.asr import catalog
-from app.asr.registry import MODELS
+from app.asr.models.registry import MODELS
 from app.core.errors import ModelError
 
 
 def test_importing_the_catalog_and_factory_loads_no_torch() -> None:
-    code = ("import sys, app.asr.catalog, app.asr.factory, app.asr.model_store; "
+    code = ("import sys, app.asr.catalog, app.asr.engines.factory, app.asr.models.model_store; "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
@@ -43,8 +43,8 @@ def test_interview_can_do_what_both_of_its_models_can() -> None:
 
 
 def test_lists_derive_from_the_catalog() -> None:
-    from app.asr.factory import ENGINE_KEYS, choices_help
-    from app.asr.model_store import FIRST_RUN_MODELS
+    from app.asr.engines.factory import ENGINE_KEYS, choices_help
+    from app.asr.models.model_store import FIRST_RUN_MODELS
 
     assert ENGINE_KEYS == catalog.keys() == ("interview", "2b", "plus", "nar", "4.0-1b")
     assert choices_help() == "interview | 2b | plus | nar | 4.0-1b | a local model folder"

@@ -12,9 +12,9 @@ import soundfile as sf
 import torch
 from safetensors.torch import save_file
 
-from app.asr.align import align_words, load_ctc_aligner
-from app.asr.ar_runner import ARRunner
-from app.asr.ctc_head import HEAD_FILE, capture_mid_blank, labels_to_tokens, load_ctc_head
+from app.asr.align.forced import align_words, load_ctc_aligner
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.granite.ctc_head import HEAD_FILE, capture_mid_blank, labels_to_tokens, load_ctc_head
 from app.cli import main
 from app.core.document import TimingSource, Transcript, Word
 from app.core.errors import ModelError
@@ -101,7 +101,7 @@ def test_pooling_weights_frames_by_one_minus_blank(runner: ARRunner) -> None:
 
 def test_mid_layer_blank_and_drafts_from_the_encoder(runner: ARRunner, speech_16k: np.ndarray) -> None:
     """The hook sees the encoder's own mid-layer CTC; drafts are the greedy CTC of the head's log-posteriors."""
-    from app.asr.features import log_mel_features
+    from app.asr.granite.features import log_mel_features
 
     encoder = runner.model.model.encoder
     feats, frames = log_mel_features([speech_16k[:32000]])

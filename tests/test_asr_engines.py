@@ -10,15 +10,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.asr.ar_runner import ARRunner
-from app.asr.engine import CancelToken, TranscribeOptions, collect
-from app.asr.engines import MAX_NEW_TOKENS_ENV, GraniteTextEngine, WordAssembler, spread_over_speech, token_budget
-from app.asr.factory import create_engine, model_capabilities
-from app.asr.interview_engine import InterviewEngine
-from app.asr.merge import split_words
-from app.asr.plus_engine import PlusEngine, PlusPasses
-from app.asr.prompts import instruction
-from app.asr.segmentation import Piece, plan_pieces, plan_pieces_with_cores
+from app.asr.engines.base import CancelToken, TranscribeOptions, collect
+from app.asr.engines.factory import create_engine, model_capabilities
+from app.asr.engines.interview_engine import InterviewEngine
+from app.asr.engines.plus_engine import PlusEngine, PlusPasses
+from app.asr.engines.text_engine import (
+    MAX_NEW_TOKENS_ENV,
+    GraniteTextEngine,
+    WordAssembler,
+    spread_over_speech,
+    token_budget,
+)
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.granite.prompts import instruction
+from app.asr.pipeline.merge import split_words
+from app.asr.pipeline.segmentation import Piece, plan_pieces, plan_pieces_with_cores
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
 from tests.tiny_models import shared_tiny

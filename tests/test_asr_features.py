@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.asr.features import audio_token_count, feature_frames, log_mel_features
+from app.asr.granite.features import audio_token_count, feature_frames, log_mel_features
 
 
 def _reference_features(wave: np.ndarray) -> np.ndarray:

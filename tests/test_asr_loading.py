@@ -8,8 +8,8 @@ import shutil
 import pytest
 import torch
 
-from app.asr.ar_runner import ARRunner
-from app.asr.loading import attention_implementation, load_ar_model, pick_device
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.models.loading import attention_implementation, load_ar_model, pick_device
 from app.core.errors import ModelError
 from tests.tiny_models import shared_tiny
 

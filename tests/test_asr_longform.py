@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from app.asr.engine import CancelToken
-from app.asr.longform import is_out_of_memory, run_pieces
-from app.asr.segmentation import Piece
+from app.asr.engines.base import CancelToken
+from app.asr.pipeline.longform import is_out_of_memory, run_pieces
+from app.asr.pipeline.segmentation import Piece
 from app.core.errors import ModelError
 
 SR = 16_000

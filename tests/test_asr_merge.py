@@ -7,8 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.asr.merge import align_sequences, merge_passes, normalize_word, split_words
-from app.asr.plus_output import parse_speakers, parse_timestamps, speaker_words
+from app.asr.granite.plus_output import parse_speakers, parse_timestamps, speaker_words
+from app.asr.pipeline.merge import align_sequences, merge_passes, normalize_word, split_words
 from app.core.document import TimingSource
 
 PUNCTUATED = "Good morning, Mr. Jones. How long have you worked at the port? About 20 years now. And what changed?"
@@ -137,7 +137,7 @@ def test_merge_property(truth, edits, labels, offset) -> None:
 
 
 def test_spaced_out_opening_marks_go_to_the_next_word() -> None:
-    from app.asr.merge import split_words
+    from app.asr.pipeline.merge import split_words
 
     assert split_words('He said " hello " and ( maybe ) yes') == ["He", "said", '"hello"', "and", "(maybe)", "yes"]
     assert split_words("¿ Qué ? « oui » , fine") == ["¿Qué?", "«oui»,", "fine"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.asr.engine import TranscribeOptions, validate_options
-from app.asr.factory import model_capabilities
+from app.asr.engines.base import TranscribeOptions, validate_options
+from app.asr.engines.factory import model_capabilities
 from app.core.errors import ModelError
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.asr.align_text import ctc_form
-from app.asr.ar_runner import ARRunner
-from app.asr.engine import TranscribeOptions
-from app.asr.engines import MAX_NEW_TOKENS_ENV, GraniteTextEngine
-from app.asr.segmentation import Piece
+from app.asr.align.align_text import ctc_form
+from app.asr.engines.base import TranscribeOptions
+from app.asr.engines.text_engine import MAX_NEW_TOKENS_ENV, GraniteTextEngine
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.pipeline.segmentation import Piece
 from app.core.document import TimingSource
 from tests.tiny_models import shared_tiny
 

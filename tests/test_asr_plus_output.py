@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.asr.plus_output import (
+from app.asr.granite.plus_output import (
     SpeakerTurn,
     TimedWord,
     parse_speakers,

@@ -1,6 +1,6 @@
 """Choosing a number format per machine, and parity of every format with fp32 before it is used.
 
-Parity, as stated in `app.asr.precision`: fed the same inputs, a stage's logits in bf16 or int8 stay within
+Parity, as stated in `app.asr.models.precision`: fed the same inputs, a stage's logits in bf16 or int8 stay within
 PARITY_TOLERANCE (RMS error / RMS of the fp32 logits) of fp32, and its argmax ids equal fp32's wherever
 fp32's top-two margin is above twice that bound. Random tiny models have near-ties (the NAR fixture's
 smallest margin is 0.00025), which any other rounding may flip; those positions are not held equal.
@@ -16,8 +16,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from app.asr.hardware import cpu_flags, native_bf16, physical_cores
-from app.asr.precision import (
+from app.asr.models.hardware import cpu_flags, native_bf16, physical_cores
+from app.asr.models.precision import (
     PARITY_TOLERANCE,
     Measurement,
     cache_path,
@@ -29,7 +29,7 @@ from app.asr.precision import (
     save_choice,
     saved_choice,
 )
-from app.asr.precision_bench import parity
+from app.asr.models.precision_bench import parity
 from app.core.errors import ModelError
 
 NAR_FIXTURE = Path(__file__).parent / "data" / "granite_nar_tiny"
@@ -91,7 +91,7 @@ def test_a_failed_parity_check_keeps_a_format_out_even_when_fastest() -> None:
 
 def test_measured_once_per_machine_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VERBATIM_PRECISION", raising=False)
-    from app.asr import precision
+    from app.asr.models import precision
 
     calls: list[int] = []
     monkeypatch.setattr(precision, "machine_fingerprint", lambda: "machine-a")
@@ -159,7 +159,7 @@ def test_ar_tiny_models_keep_fp32_ids_and_logits(tmp_path_factory, kind: str, pr
         pytest.skip("this torch has no int8 kernels for this CPU")
     from tiny_models import shared_tiny
 
-    from app.asr.ar_runner import ARRunner
+    from app.asr.granite.ar_runner import ARRunner
 
     folder = shared_tiny(tmp_path_factory, kind)
     rng = np.random.default_rng(7)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.asr.prompts import PLUS_SYSTEM_MESSAGE, chat_messages, instruction, render_prompt, with_keywords
+from app.asr.granite.prompts import PLUS_SYSTEM_MESSAGE, chat_messages, instruction, render_prompt, with_keywords
 from tests.tiny_models import _build_tokenizer
 
 TEMPLATES = Path(__file__).parent / "data" / "chat_templates"

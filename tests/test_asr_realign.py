@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
-from app.asr.realign import AlignerFactory, has_interpolated, retime_run, retime_runs, runs_touching
+from app.asr.align.realign import AlignerFactory, has_interpolated, retime_run, retime_runs, runs_touching
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.asr.registry import MODELS, cached_folder, check_model_folder, find_spec, resolve_model
+from app.asr.models.registry import MODELS, cached_folder, check_model_folder, find_spec, resolve_model
 from app.core.errors import ModelError
 from tests.tiny_models import shared_tiny
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from transformers import BatchFeature, GraniteSpeechFeatureExtractor, GraniteSpeechProcessor
 
-from app.asr.ar_runner import ARRunner
-from app.asr.features import audio_token_count, log_mel_features
-from app.asr.prompts import PLUS_SYSTEM_MESSAGE, chat_messages, instruction
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.granite.features import audio_token_count, log_mel_features
+from app.asr.granite.prompts import PLUS_SYSTEM_MESSAGE, chat_messages, instruction
 from tests.tiny_models import shared_tiny
 
 MAX_NEW = 12

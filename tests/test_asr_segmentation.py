@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.asr.segmentation import SAMPLE_RATE, Piece, frame_levels, plan_pieces, voiced_frames
+from app.asr.pipeline.segmentation import SAMPLE_RATE, Piece, frame_levels, plan_pieces, voiced_frames
 
 SR = SAMPLE_RATE
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.asr.merge import merge_passes
-from app.asr.plus_output import parse_speakers, parse_timestamps, speaker_words
-from app.asr.speaker_link import SpeakerLinker
-from app.asr.stitch import align_overlap, stitch
+from app.asr.granite.plus_output import parse_speakers, parse_timestamps, speaker_words
+from app.asr.pipeline.merge import merge_passes
+from app.asr.pipeline.speaker_link import SpeakerLinker
+from app.asr.pipeline.stitch import align_overlap, stitch
 from app.core.document import Word
 
 

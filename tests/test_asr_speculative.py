@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.asr import speculative
-from app.asr.ar_runner import ARRunner
-from app.asr.prompts import instruction
-from app.asr.speculative import DraftCursor
+from app.asr.granite import speculative
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.granite.prompts import instruction
+from app.asr.granite.speculative import DraftCursor
 from tests.tiny_models import shared_tiny
 
 MAX_NEW = 40
@@ -85,7 +85,7 @@ def test_random_head_draft_gives_the_plain_output(runner: ARRunner, pieces, text
 
 def test_perfect_draft_is_accepted_in_one_pass(runner: ARRunner, pieces, text, monkeypatch) -> None:
     # as on a GPU: drafts of up to 128 tokens, verified from the first pass on
-    monkeypatch.setattr("app.asr.ar_runner.default_max_draft", lambda device: speculative.MAX_DRAFT)
+    monkeypatch.setattr("app.asr.granite.ar_runner.default_max_draft", lambda device: speculative.MAX_DRAFT)
     monkeypatch.setitem(speculative.COST_PER_TOKEN, "cpu", speculative.COST_PER_TOKEN["cuda"])
     plain, plain_passes = plain_ids(runner, pieces, text)
     for batch, drafts in ((pieces, plain), (pieces[:1], plain[:1])):
@@ -119,7 +119,7 @@ def test_a_draft_below_break_even_falls_back_to_plain_steps(runner: ARRunner, pi
 
 
 def test_draft_budget_sizes_the_proposal_to_what_pays() -> None:
-    from app.asr.speculative import DraftBudget
+    from app.asr.granite.speculative import DraftBudget
 
     good = DraftBudget(32, 0.1)
     for _ in range(20):

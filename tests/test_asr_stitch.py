@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.asr.stitch import align_overlap, stitch
+from app.asr.pipeline.stitch import align_overlap, stitch
 from app.core.document import Word
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from app.asr import vad
-from app.asr.segmentation import plan_pieces, plan_pieces_with_cores
+from app.asr.pipeline import vad
+from app.asr.pipeline.segmentation import plan_pieces, plan_pieces_with_cores
 from tests.noisy_speech import cut_report, noisy_recording
 
 MAX_S = 8.0

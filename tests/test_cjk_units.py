@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.asr.engines import token_budget
-from app.asr.merge import split_words
-from app.asr.stitch import stitch
+from app.asr.engines.text_engine import token_budget
+from app.asr.pipeline.merge import split_words
+from app.asr.pipeline.stitch import stitch
 from app.core.document import Transcript, Word
 from app.core.exporters import build_docx, render_json, render_srt, render_text, render_vtt
 from app.core.exporters.common import ExportOptions

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.asr.registry import MODELS
+from app.asr.models.registry import MODELS
 from app.cli import main
 from tests.test_asr_registry import fake_hub_cache
 from tests.tiny_models import shared_tiny

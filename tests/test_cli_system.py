@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from app.asr.expected_time import Expected, duration_text, estimate_seconds, expected_on_this_machine, record_speed
-from app.asr.precision import Measurement, cache_path, machine_fingerprint, read_cache, write_cache
+from app.asr.models.expected_time import (
+    Expected,
+    duration_text,
+    estimate_seconds,
+    expected_on_this_machine,
+    record_speed,
+)
+from app.asr.models.precision import Measurement, cache_path, machine_fingerprint, read_cache, write_cache
 from app.cli import main
-from app.commands.system import model_rows
+from app.cli.system import model_rows
 
 
 def measurement(fingerprint: str | None = None) -> Measurement:
@@ -92,8 +98,8 @@ def test_durations_read_like_a_person_writes_them() -> None:
 def test_a_finished_run_records_its_speed_under_its_precision(config: Path) -> None:
     from types import SimpleNamespace
 
-    from app.asr.expected_time import record_engine_speed
-    from app.asr.precision import plan_for
+    from app.asr.models.expected_time import record_engine_speed
+    from app.asr.models.precision import plan_for
 
     plan = plan_for("cpu", "int8", config)  # the encoder in bf16 where the CPU has it, else fp32
     runner = SimpleNamespace(precision_plan=plan)

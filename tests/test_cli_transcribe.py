@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.asr.engines import MAX_NEW_TOKENS_ENV
-from app.asr.registry import MODELS
+from app.asr.engines.text_engine import MAX_NEW_TOKENS_ENV
+from app.asr.models.registry import MODELS
 from app.cli import main
-from app.commands import transcribe as transcribe_cmd
+from app.cli import transcribe as transcribe_cmd
 from app.core.document import TimingSource
 from app.core.project import load_project
 from tests.test_asr_registry import fake_hub_cache

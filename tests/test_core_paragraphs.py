@@ -100,7 +100,7 @@ def test_a_pause_break_moves_to_a_sentence_end_a_word_or_two_away() -> None:
 def test_the_command_line_transcript_gets_the_same_paragraphs() -> None:
     import numpy as np
 
-    from app.commands.transcribe import _with_paragraphs
+    from app.cli.transcribe import _with_paragraphs
 
     rng = np.random.default_rng(1)
     speech = (rng.standard_normal(32_000) * 0.2).astype(np.float32)  # 2 s of "speech", 3 s silence, 2 s more

@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
-import app.asr.model_store as model_store
-from app.asr.engine import CancelToken
-from app.asr.model_store import DownloadProgress, HardwareInfo, HubUnreachable, ModelStore, folder_size, recommend
-from app.asr.registry import MODELS, cached_folder, resolve_model
+import app.asr.models.model_store as model_store
+from app.asr.engines.base import CancelToken
+from app.asr.models.model_store import (
+    DownloadProgress,
+    HardwareInfo,
+    HubUnreachable,
+    ModelStore,
+    folder_size,
+    recommend,
+)
+from app.asr.models.registry import MODELS, cached_folder, resolve_model
 from app.core.errors import Cancelled, ModelError
 from tests.tiny_models import shared_tiny
 
@@ -166,7 +173,7 @@ def test_cli_progress_on_stderr(store: ModelStore, source: Path) -> None:
     """`verbatim models download` prints the same progress: every 10% when stderr is not a terminal."""
     import io
 
-    from app.commands.models import StderrProgress
+    from app.cli.models import StderrProgress
 
     stream = io.StringIO()
     printer = StderrProgress(stream)

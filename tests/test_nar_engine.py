@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 from test_nar_tokenizer import FIXTURE, build_tiny_tokenizer, install_tiny_tokenizer
 
-from app.asr.engine import CancelToken, TranscribeOptions, collect
+from app.asr.engines.base import CancelToken, TranscribeOptions, collect
 from app.asr.nar import load_nar
 from app.asr.nar.engine import NarEngine, group_words
-from app.asr.segmentation import plan_pieces
+from app.asr.pipeline.segmentation import plan_pieces
 from app.core.document import TimingSource
 from app.core.errors import ModelError
 

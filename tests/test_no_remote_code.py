@@ -37,14 +37,14 @@ try:
         from app.asr.nar.engine import load_tokenizer
         load_tokenizer(folder)
     elif which == "ar_runner":
-        from app.asr.ar_runner import ARRunner
+        from app.asr.granite.ar_runner import ARRunner
         ARRunner.load(str(folder), device="cpu")
     elif which == "control":  # what a loader without the argument would do once `y` is answered
         from transformers import AutoTokenizer
         AutoTokenizer.from_pretrained(str(folder), trust_remote_code=True)
     elif which == "ctc_config":
         import torch
-        from app.asr.ctc_head import load_granite_aligner
+        from app.asr.granite.ctc_head import load_granite_aligner
         load_granite_aligner(folder, torch.device("cpu"), torch.float32)
     print("LOADED")
 except VerbatimError as exc:

@@ -2,7 +2,7 @@
 
 The CTC model here is a synthetic emission source, not a mock of ours: its "audio" carries, in every
 80 ms frame, the id of the word spoken there (0 in silence), and its posteriors put most mass on that
-token and on the blank. The real windowing, the real Viterbi (`app.asr.align`) and the real text
+token and on the blank. The real windowing, the real Viterbi (`app.asr.align.forced`) and the real text
 normalisation run on it. The recording is synthesised lazily, so two hours of it never sit in memory.
 """
 
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.asr.align import align_words
-from app.asr.align_text import ctc_form
-from app.asr.realign import WINDOW_MS, WINDOW_SLACK_MS, retime_runs
+from app.asr.align.align_text import ctc_form
+from app.asr.align.forced import align_words
+from app.asr.align.realign import WINDOW_MS, WINDOW_SLACK_MS, retime_runs
 from app.core.document import TimingSource, Word
 from app.core.timing import spread_words
 

@@ -23,8 +23,8 @@ import pytest
 
 pytest.importorskip("ray.serve")
 
-from app.asr.engine import CancelToken, TranscribeOptions, collect
-from app.asr.remote_engine import RemoteEngine, ServerAddress, ServerClient
+from app.asr.engines.base import CancelToken, TranscribeOptions, collect
+from app.asr.engines.remote_engine import RemoteEngine, ServerAddress, ServerClient
 from app.core.errors import VerbatimError
 from tests.server_support import TOKEN, RunningServer, recording, running_server
 
@@ -54,7 +54,7 @@ def local_words(folder: Path, media: Path, batch_size: int = 8):
     """The local transcription of `media` with the same model folder (cached per model, file and batch)."""
     key = (str(folder), str(media), batch_size)
     if key not in _LOCAL:
-        from app.asr.factory import create_engine
+        from app.asr.engines.factory import create_engine
         from app.audio.cache import load_audio
 
         engine = create_engine(str(folder), "cpu")
@@ -116,7 +116,7 @@ def test_a_replica_killed_mid_job_is_replaced_and_the_job_is_exact(server, files
     os.kill(pid, signal.SIGKILL)
     status = _wait(client, job, lambda s: s["state"] not in ("queued", "running"), timeout_s=240)
     assert status["state"] == "done", status
-    from app.asr.remote_engine import words_from_result
+    from app.asr.engines.remote_engine import words_from_result
 
     words, _speakers, _settings = words_from_result(client.result(job))
     assert words == local.words  # nothing lost, nothing doubled
@@ -245,7 +245,7 @@ def test_cli_transcribe_on_the_server_writes_the_local_words(server, files, tmp_
 
 def test_the_window_lists_the_server_models_asks_once_and_transcribes_exactly(server, files, qtbot,
                                                                             tmp_path, monkeypatch) -> None:
-    from app.asr.remote_engine import load_address, save_address
+    from app.asr.engines.remote_engine import load_address, save_address
     from app.ui.dialogs.server_dialog import ServerDialog
     from tests.ui_window_support import new_window, open_and_wait
 

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from app.commands import serve
+from app.cli import serve
 from app.core.errors import VerbatimError
 from app.server.config import ServerConfig, check_address, is_local, read_tokens, token_owner
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from tiny_models import shared_tiny
 from ui_window_support import ScriptedEngine, new_window, open_demo
 
-from app.asr.model_store import ModelStore
+from app.asr.models.model_store import ModelStore
 from app.ui.app import demo_copy, start_up
 from app.ui.dialogs.first_run_dialog import FirstRunDialog
 from app.ui.dialogs.missing_models_dialog import MissingModelsDialog
@@ -124,7 +124,7 @@ def test_missing_dialog_total_for_two_models(qtbot, store) -> None:
 
 
 def test_engine_errors_lose_their_command_lines() -> None:
-    from app.asr.registry import MODELS, not_downloaded_error
+    from app.asr.models.registry import MODELS, not_downloaded_error
 
     text = without_command_line(str(not_downloaded_error(MODELS["plus"])))
     assert text == "granite-speech-4.1-2b-plus is not downloaded; get it in Transcribe \u25b8 Models\u2026."

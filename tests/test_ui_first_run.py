@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-import app.asr.model_store as model_store
-from app.asr.model_store import DownloadProgress, HardwareInfo, ModelStore
+import app.asr.models.model_store as model_store
+from app.asr.models.model_store import DownloadProgress, HardwareInfo, ModelStore
 from app.ui.dialogs.first_run_dialog import DISMISSED_KEY, FirstRunDialog, gui_offline_help, maybe_show_first_run
 from tests.tiny_models import shared_tiny
 

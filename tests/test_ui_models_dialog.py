@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.asr.model_store import ModelStore, format_bytes
-from app.asr.registry import MODELS
+from app.asr.models.model_store import ModelStore, format_bytes
+from app.asr.models.registry import MODELS
 from app.ui.dialogs.models_dialog import ModelsDialog, show_models_dialog
 from tests.tiny_models import shared_tiny
 

@@ -14,8 +14,8 @@ from conftest import make_speech
 from PySide6.QtCore import Qt
 from ui_window_support import new_window, open_and_wait
 
-from app.asr.engines import GraniteTextEngine
-from app.asr.registry import MODELS
+from app.asr.engines.text_engine import GraniteTextEngine
+from app.asr.models.registry import MODELS
 from app.core.exporters import ExportOptions, export_document
 from app.core.paragraphs import ParagraphRules, ends_sentence
 from app.ui.paragraph_settings import apply_paragraph_breaks, paragraph_rules, save_paragraph_rules

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from test_nar_tokenizer import install_tiny_tokenizer
 from ui_window_support import new_window, open_demo
 
-from app.asr.realign import AlignerFactory, interpolated_runs
+from app.asr.align.realign import AlignerFactory, interpolated_runs
 from app.core.document import TimingSource, Word
 from app.workers.align_worker import AlignThread, RealignRequest
 

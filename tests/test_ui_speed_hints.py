@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.asr.expected_time import Expected
-from app.asr.model_store import HardwareInfo, ModelStore
-from app.asr.precision import Measurement, cache_path, machine_fingerprint, plan_for, saved_choice, write_cache
+from app.asr.models.expected_time import Expected
+from app.asr.models.model_store import HardwareInfo, ModelStore
+from app.asr.models.precision import Measurement, cache_path, machine_fingerprint, plan_for, saved_choice, write_cache
 from app.ui.dialogs.first_run_dialog import FirstRunDialog
 from app.ui.dialogs.models_dialog import ModelsDialog
 

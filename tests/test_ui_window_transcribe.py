@@ -72,7 +72,7 @@ def test_a_failed_run_keeps_what_is_on_screen_and_says_why(qtbot, tmp_path) -> N
 
 @pytest.mark.slow
 def test_a_tiny_real_model_transcribes_the_demo_in_the_window(qtbot, tmp_path, tmp_path_factory) -> None:
-    from app.asr.factory import create_engine
+    from app.asr.engines.factory import create_engine
 
     folder = shared_tiny(tmp_path_factory, "plus")
     models: list[str] = []

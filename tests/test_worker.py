@@ -10,7 +10,7 @@ import pytest
 from tiny_models import shared_tiny
 from ui_window_support import ScriptedEngine
 
-from app.asr.engine import TranscribeOptions
+from app.asr.engines.base import TranscribeOptions
 from app.core.document import Word
 from app.core.errors import ModelError, VerbatimError
 from app.workers.transcription_worker import TranscriptionRequest, TranscriptionThread
@@ -59,7 +59,7 @@ def test_a_tiny_granite_model_runs_end_to_end_in_the_worker_thread(qtbot, thread
     calls: list[tuple[str, str | None]] = []
 
     def factory(model: str, device: str | None):
-        from app.asr.factory import create_engine
+        from app.asr.engines.factory import create_engine
 
         calls.append((model, device))
         return create_engine(model, device)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QSettings
 
-from app.asr.engine import CancelToken, Capabilities, EngineUpdate, Progress, TranscribeOptions
+from app.asr.engines.base import CancelToken, Capabilities, EngineUpdate, Progress, TranscribeOptions
 from app.audio.player import Player
 from app.core.document import Speaker, TranscriptionSettings, Word
 from app.ui.app import demo_copy

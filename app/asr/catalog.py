@@ -7,7 +7,7 @@ panel, the first-run guide, the Models dialog and realign all read this module; 
 choices. Importing it loads no torch: engines are built by functions that import their modules lazily.
 
 Adding an engine is one new module plus one entry in `CHOICES` (the remote server engine shows how:
-`app/asr/remote_engine.py` and the "server" entry made by `remote_choice`).
+`app/asr/engines/remote_engine.py` and the "server" entry made by `remote_choice`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.asr.engine import Capabilities
-from app.asr.registry import MODELS, ModelSpec, resolve_model
+from app.asr.engines.base import Capabilities
+from app.asr.models.registry import MODELS, ModelSpec, resolve_model
 from app.core.errors import ModelError
 
 if TYPE_CHECKING:
-    from app.asr.engine import Engine
+    from app.asr.engines.base import Engine
 
 Resolved = tuple[ModelSpec, Path]
 """A needed model and the checked local folder it loads from."""
@@ -80,27 +80,27 @@ class ModelLoader(Protocol):
 
 class LocalLoader:
     """Loads the weights on this machine, in `precision` ("auto", "fp32", "bf16", "int8"; None: the saved
-    choice, see `app.asr.precision`). 4.1-2b runs self-speculative where its folder ships the CTC head."""
+    choice, see `app.asr.models.precision`). 4.1-2b runs self-speculative where its folder ships the CTC head."""
 
     def __init__(self, precision: str | None = None) -> None:
         self.precision = precision
 
     def ar(self, model: Resolved, device: str | None) -> Any:
-        from app.asr.ar_runner import ARRunner
+        from app.asr.granite.ar_runner import ARRunner
 
         return ARRunner.load(model[0], device, precision=self.precision, speculative=model[0].family == "granite")
 
     def nar(self, model: Resolved, device: str | None) -> tuple[Any, Any]:
         """The NAR model in the precision of the plan's encoder stage (the whole NAR model is arithmetic-bound)."""
-        from app.asr.loading import pick_device, precision_plan
+        from app.asr.models.loading import pick_device, precision_plan
+        from app.asr.models.precision import torch_dtype
         from app.asr.nar.model import load_nar
         from app.asr.nar.tokenizer import load_tokenizer
-        from app.asr.precision import torch_dtype
 
         dev, _dtype = pick_device(device)
         plan = precision_plan(dev, self.precision)
         if dev.type == "cpu":
-            from app.asr.hardware import use_physical_cores
+            from app.asr.models.hardware import use_physical_cores
 
             use_physical_cores()
         nar_model = load_nar(model[1], device=dev, dtype=torch_dtype(plan.encoder))
@@ -112,13 +112,13 @@ LOCAL = LocalLoader()
 
 
 def _build_text(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
-    from app.asr.engines import GraniteTextEngine
+    from app.asr.engines.text_engine import GraniteTextEngine
 
     return GraniteTextEngine(loader.ar(models[0], device))
 
 
 def _build_plus(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
-    from app.asr.plus_engine import PlusEngine
+    from app.asr.engines.plus_engine import PlusEngine
 
     return PlusEngine(loader.ar(models[0], device))
 
@@ -131,7 +131,7 @@ def _build_nar(models: Sequence[Resolved], device: str | None, loader: ModelLoad
 
 
 def _build_interview(models: Sequence[Resolved], device: str | None, loader: ModelLoader = LOCAL) -> Engine:
-    from app.asr.interview_engine import InterviewEngine
+    from app.asr.engines.interview_engine import InterviewEngine
 
     return InterviewEngine(loader.ar(models[0], device), loader.ar(models[1], device))
 
@@ -207,7 +207,7 @@ def find(key: str) -> Choice | None:
     choice = BY_KEY.get(key.strip().lower())
     if choice is not None:
         return choice
-    from app.asr.registry import find_spec
+    from app.asr.models.registry import find_spec
 
     spec = find_spec(key)
     return BY_KEY.get(spec.key) if spec is not None else None
@@ -227,7 +227,7 @@ def resolve(name: str, must_exist: bool = True) -> tuple[Choice, list[tuple[Mode
     if not text:
         raise ModelError(f"No model given; use one of {', '.join(keys())} or a local model folder.")
     if text.startswith(REMOTE_PREFIX):
-        from app.asr.remote_engine import saved_server_model
+        from app.asr.engines.remote_engine import saved_server_model
 
         address, entry = saved_server_model(text[len(REMOTE_PREFIX):])
         return remote_choice(entry, address.url), []
@@ -256,7 +256,7 @@ def remote_choice(model: Mapping[str, object], url: str) -> Choice:
 
     Its key is "server:<the server's key>"; it needs no local model and has no local aligner.
     """
-    from app.asr.remote_engine import build_remote, capabilities_from_json
+    from app.asr.engines.remote_engine import build_remote, capabilities_from_json
 
     key = str(model.get("key", ""))
     label = str(model.get("label") or key)

@@ -15,7 +15,7 @@ from typing import Any
 from ray import serve
 
 from app.asr.catalog import find, resolve
-from app.asr.remote_engine import capabilities_to_json
+from app.asr.engines.remote_engine import capabilities_to_json
 from app.core.errors import ModelError
 from app.server.config import ServerConfig, check_address
 from app.server.ingress import Ingress

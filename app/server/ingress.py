@@ -25,7 +25,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from ray import serve
 
-from app.asr.engine import CancelToken, Engine, TranscribeOptions
+from app.asr.engines.base import CancelToken, Engine, TranscribeOptions
 from app.server.config import ServerConfig, token_owner
 from app.server.jobs import FINISHED, Job, JobStore
 from app.server.remote_models import DeploymentLoader, RetryPolicy
@@ -186,8 +186,8 @@ class Ingress:
                                     target_language=str(form.get("target") or "") or None, keywords=keywords,
                                     punctuation=str(form.get("punctuation") or "true").lower() != "false",
                                     batch_size=min(max(batch, 1), 64))
-        from app.asr.engine import validate_options
-        from app.asr.remote_engine import capabilities_from_json
+        from app.asr.engines.base import validate_options
+        from app.asr.engines.remote_engine import capabilities_from_json
         from app.core.errors import ModelError
 
         entry = self.served[model]

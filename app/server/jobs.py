@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.asr.engine import CancelToken, Engine, TranscribeOptions, validate_options
+from app.asr.engines.base import CancelToken, Engine, TranscribeOptions, validate_options
 from app.core.document import Speaker, Transcript, Word
 from app.core.errors import Cancelled, VerbatimError
 

@@ -32,7 +32,7 @@ class ModelWorker:
 
     def __init__(self, name: str, device: str | None, max_batch: int, batch_wait_s: float) -> None:
         from app.asr.catalog import LOCAL
-        from app.asr.registry import resolve_model
+        from app.asr.models.registry import resolve_model
 
         spec, folder = resolve_model(name)
         assert folder is not None

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from app.asr.catalog import Resolved
-from app.asr.engine import CancelToken
+from app.asr.engines.base import CancelToken
 from app.core.errors import Cancelled, ModelError
 from app.server.model_deployment import ARPiece
 

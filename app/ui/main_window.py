@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
 
     def _load_server_models(self) -> None:
         """Ask the saved server (if any) for its models, off the GUI thread."""
-        from app.asr.remote_engine import load_address
+        from app.asr.engines.remote_engine import load_address
         from app.ui.dialogs.server_dialog import CapabilitiesFetch, remote_choices
 
         address = load_address()
@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
 
     def _confirm_upload(self, ask: Callable[[str], bool] | None = None) -> bool:
         """Whether the person agrees that this recording goes to the saved server (asked once per server)."""
-        from app.asr.remote_engine import load_address
+        from app.asr.engines.remote_engine import load_address
         from app.ui.dialogs.server_dialog import confirm_upload
 
         address = load_address()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from app.asr.model_store import ModelStore
+from app.asr.models.model_store import ModelStore
 from app.ui.model_readiness import ChoiceState, choice_states
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.asr import catalog
-from app.asr.model_store import ModelStatus, ModelStore, format_bytes
-from app.asr.registry import MODELS
+from app.asr.models.model_store import ModelStatus, ModelStore, format_bytes
+from app.asr.models.registry import MODELS
 
 
 def required_models(choice: str) -> tuple[str, ...]:

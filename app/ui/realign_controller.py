@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.asr.realign import AlignerFactory, has_interpolated, runs_touching
+from app.asr.align.realign import AlignerFactory, has_interpolated, runs_touching
 from app.core.document import Word
 from app.core.edits import SpliceWords
 from app.ui.transcription_controller import ProgressWidget

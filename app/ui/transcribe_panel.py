@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyle, QStyleOpti
 
 from app.asr import catalog
 from app.asr.catalog import Choice
-from app.asr.engine import Capabilities, TranscribeOptions
+from app.asr.engines.base import Capabilities, TranscribeOptions
 
 LANGUAGES = (("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("pt", "Portuguese"),
              ("ja", "Japanese"))

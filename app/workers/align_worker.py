@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.asr.realign import Aligner, AlignerFactory, retime_run, runs_touching
+from app.asr.align.realign import Aligner, AlignerFactory, retime_run, runs_touching
 from app.core.document import Word
 from app.core.errors import ModelError, VerbatimError
 from app.workers.worker_thread import BackgroundWorker, WorkerThread

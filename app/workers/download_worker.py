@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.asr.engine import CancelToken
-from app.asr.model_store import DownloadProgress, HubUnreachable, ModelStore
+from app.asr.engines.base import CancelToken
+from app.asr.models.model_store import DownloadProgress, HubUnreachable, ModelStore
 from app.core.errors import Cancelled, VerbatimError
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,6 @@ def recording_pauses(samples: Any, rate: int = 16_000) -> list[tuple[int, int]]:
     """The silences of a 16 kHz recording, in ms, as the engines see them (`speech_spans`)."""
     if samples is None or len(samples) == 0:
         return []
-    from app.asr.segmentation import speech_spans
+    from app.asr.pipeline.segmentation import speech_spans
 
     return pauses_between(speech_spans(np.asarray(samples, dtype=np.float32).reshape(-1)), rate)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.asr.engine import Engine, TranscribeOptions, audio_seconds, validate_options
+from app.asr.engines.base import Engine, TranscribeOptions, audio_seconds, validate_options
 from app.core.errors import Cancelled, VerbatimError
 from app.workers.worker_thread import BackgroundWorker, WorkerThread
 
@@ -28,7 +28,7 @@ EngineFactory = Callable[[str, "str | None"], Engine]
 
 
 def _default_factory(model: str, device: str | None) -> Engine:
-    from app.asr.factory import create_engine
+    from app.asr.engines.factory import create_engine
 
     return create_engine(model, device)
 

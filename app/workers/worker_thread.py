@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.asr.engine import CancelToken
+from app.asr.engines.base import CancelToken
 from app.core.errors import VerbatimError
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ plus timestamps), since random weights would otherwise stop or ramble at random.
 Pieces are 20-30 s (spread evenly, as cutting at pauses gives). Both batching modes are measured:
 "exact" (one encoder pass with the padding masked, the app's default) and "padded" (transformers' own batched encoder).
 
-Self-speculative decoding (4.1-2b only; `app.asr.speculative`) is measured against plain generate on the
+Self-speculative decoding (4.1-2b only; `app.asr.granite.speculative`) is measured against plain generate on the
 same batch, with four drafts, because with random weights its speed depends only on how much of the draft
 the LLM accepts: "spec-ctc" drafts from a random BPE CTC head of the real shape (1024 -> 100353; the whole
 path runs, but random encoder states give a draft of a token or two, so it is close to plain decoding),
@@ -41,10 +41,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.asr.ar_runner import ARRunner
-from app.asr.ctc_head import CtcHead
-from app.asr.prompts import instruction
-from app.asr.registry import MODELS
+from app.asr.granite.ar_runner import ARRunner
+from app.asr.granite.ctc_head import CtcHead
+from app.asr.granite.prompts import instruction
+from app.asr.models.registry import MODELS
 
 VOCAB = 100353
 AUDIO_ID, EOS_ID, PAD_ID, SOR_ID, EOR_ID = 100352, 100257, 100256, 100264, 100265

@@ -5,7 +5,7 @@
 
 "before" is the runner's former encoder path, reproduced here: pieces of identical length encoded
 together, every other length alone (pieces cut at pauses all differ, so a batch of N cost N passes).
-"after" is `app.asr.batched_encoder`: one pass over the right-padded batch with the padding masked.
+"after" is `app.asr.granite.batched_encoder`: one pass over the right-padded batch with the padding masked.
 Both then decode the batch in one left-padded generate call with `--tokens` new tokens (held with
 min_new_tokens). The model is random-weight Granite Speech with a mid-size encoder (`--layers`,
 `--hidden`; context blocks of 200 frames and kernel 15 as the real one) and a small LLM; the token ids
@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "tests" / "perf"))
 
 from bench_asr import bench_tokenizer, full_shapes  # noqa: E402
 
-from app.asr.ar_runner import ARBatch, ARRunner  # noqa: E402
-from app.asr.prompts import instruction  # noqa: E402
-from app.asr.registry import MODELS  # noqa: E402
+from app.asr.granite.ar_runner import ARBatch, ARRunner  # noqa: E402
+from app.asr.granite.prompts import instruction  # noqa: E402
+from app.asr.models.registry import MODELS  # noqa: E402
 
 
 def build(layers: int, hidden: int, llm_layers: int) -> ARRunner:

@@ -25,7 +25,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
-from app.asr.hardware import use_physical_cores  # noqa: E402
+from app.asr.models.hardware import use_physical_cores  # noqa: E402
 
 
 def rss_gb() -> float:
@@ -69,9 +69,9 @@ def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seco
     import bench_asr
     from bench_asr import build_runner
 
-    from app.asr.loading import apply_precision
-    from app.asr.precision import PrecisionPlan
-    from app.asr.prompts import instruction
+    from app.asr.granite.prompts import instruction
+    from app.asr.models.loading import apply_precision
+    from app.asr.models.precision import PrecisionPlan
 
     original = bench_asr.full_shapes
 

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app.asr.engine import TranscribeOptions, collect  # noqa: E402
-from app.asr.remote_engine import RemoteEngine, ServerAddress  # noqa: E402
+from app.asr.engines.base import TranscribeOptions, collect  # noqa: E402
+from app.asr.engines.remote_engine import RemoteEngine, ServerAddress  # noqa: E402
 from tests.server_support import recording, running_server  # noqa: E402
 
 
@@ -78,7 +78,7 @@ def main() -> int:
             folder_of = server.granite if args.model == "granite" else server.nar
         import torch
 
-        from app.asr.factory import create_engine
+        from app.asr.engines.factory import create_engine
         from app.audio.cache import load_audio
 
         torch.set_num_threads(args.local_threads)  # Ray gives each replica one thread (OMP_NUM_THREADS=1)

@@ -11,7 +11,7 @@ and lost when some of it is in no piece at all.
 
 Planning time: synthetic voiced/quiet masks with speech-like runs (0.2-6 s of speech, 0.05-1.5 s
 pauses), 60 and 180 minutes, planned with 30 s pieces and with the interview's 540 s pieces and 30 s
-context. `--old REV` loads app/asr/segmentation.py of that git revision to compare.
+context. `--old REV` loads app/asr/pipeline/segmentation.py of that git revision to compare.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from app.asr import segmentation, vad  # noqa: E402
-from app.asr.segmentation import plan_pieces_with_cores  # noqa: E402
+from app.asr.pipeline import segmentation, vad  # noqa: E402
+from app.asr.pipeline.segmentation import plan_pieces_with_cores  # noqa: E402
 from tests.noisy_speech import cut_report, noisy_recording  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def synthetic_mask(minutes: float, seed: int = 0) -> np.ndarray:
 
 
 def _load_old(rev: str):
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:app/asr/segmentation.py"],
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:app/asr/pipeline/segmentation.py"],
                             check=True, capture_output=True, text=True).stdout
     path = Path("/tmp") / f"old_segmentation_{rev[:8]}.py"
     path.write_text(source)

@@ -170,7 +170,7 @@ def _edited(tokens: list[int], seed: int) -> list[int]:
 def speculative(device: torch.device, tiny: bool, fixture: Path, deadline: float) -> dict[str, Any]:
     from bench_asr import attach_random_head, build_runner, pieces_for
 
-    from app.asr.prompts import instruction
+    from app.asr.granite.prompts import instruction
 
     dtype = torch.float32 if device.type == "cpu" else torch.bfloat16
     runner = build_runner("2b", device, dtype, tiny)
@@ -236,8 +236,8 @@ def interview(device: torch.device, tiny: bool, fixture: Path, deadline: float) 
 
     from bench_asr import build_runner
 
-    from app.asr.engine import TranscribeOptions
-    from app.asr.interview_engine import InterviewEngine
+    from app.asr.engines.base import TranscribeOptions
+    from app.asr.engines.interview_engine import InterviewEngine
 
     os.environ["VERBATIM_MAX_NEW_TOKENS"] = "16" if tiny else "64"  # random weights ramble to any budget
     dtype = torch.float32 if device.type == "cpu" else torch.bfloat16

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.asr.align import timed_words, word_frame_spans
-from app.asr.engine import (
+from app.asr.align.forced import timed_words, word_frame_spans
+from app.asr.engines.base import (
     CancelToken,
     Capabilities,
     EngineUpdate,
@@ -31,7 +31,7 @@ from app.core.errors import ModelError
 from app.core.timing import spread_words
 
 if TYPE_CHECKING:
-    from app.asr.segmentation import Piece
+    from app.asr.pipeline.segmentation import Piece
 
 NAME = "granite-speech-4.1-2b-nar"
 CAPABILITIES = Capabilities(languages=("en", "fr", "de", "es", "pt"), alignment=True)
@@ -94,8 +94,8 @@ class NarEngine:
 
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions,
                    cancel: CancelToken | None = None) -> Iterator[EngineUpdate]:
-        from app.asr.longform import run_pieces
-        from app.asr.segmentation import plan_pieces
+        from app.asr.pipeline.longform import run_pieces
+        from app.asr.pipeline.segmentation import plan_pieces
 
         self.validate(options)
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)

@@ -69,7 +69,7 @@ class NarModel(nn.Module):
     def __init__(self, cfg: NarConfig):
         super().__init__()
         self.cfg = cfg
-        self.precision_plan: Any = None  # the app.asr.precision plan it was loaded in (set by the catalog's loader)
+        self.precision_plan: Any = None  # the app.asr.models.precision plan it was loaded in (set by the catalog)
         enc = cfg.encoder
         self.encoder = NarEncoder(enc)
         self.out_bpe = nn.Linear(enc.hidden_dim, enc.vocabulary_size)

@@ -1,6 +1,6 @@
 """Loading the tokenizer a model folder ships (the NAR engine's and the aligners' way to read token ids).
 
-Kept apart from `app.asr.nar.engine` so that `app.asr.align` can load a tokenizer without importing the
+Kept apart from `app.asr.nar.engine` so that `app.asr.align.forced` can load a tokenizer without importing the
 engine, which imports the aligner's word timing.
 """
 

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.asr import catalog
-from app.asr.expected_time import Expected
-from app.asr.model_store import (
+from app.asr.models.expected_time import Expected
+from app.asr.models.model_store import (
     FIRST_RUN_MODELS,
     DownloadProgress,
     HardwareInfo,
@@ -41,7 +41,7 @@ from app.asr.model_store import (
     format_bytes,
     recommend,
 )
-from app.asr.registry import ModelSpec, check_model_folder
+from app.asr.models.registry import ModelSpec, check_model_folder
 from app.core.errors import VerbatimError
 from app.ui.dialogs.model_words import gui_offline_help, short_path, title
 from app.ui.dialogs.speed_hint import expected_line, expected_times

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.asr.model_store import ModelStatus
+from app.asr.models.model_store import ModelStatus
 from app.ui.model_readiness import ChoiceState, missing_models, model_name, offline_steps, size_text
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.asr import catalog
-from app.asr.registry import ModelSpec
+from app.asr.models.registry import ModelSpec
 
 
 def title(spec: ModelSpec) -> str:

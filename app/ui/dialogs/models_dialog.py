@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.asr.catalog import needed_models
-from app.asr.expected_time import Expected
-from app.asr.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
+from app.asr.models.expected_time import Expected
+from app.asr.models.model_store import DownloadProgress, ModelStatus, ModelStore, format_bytes
 from app.core.errors import VerbatimError
 from app.ui.dialogs.model_words import gui_offline_help, short_path, title
 from app.ui.dialogs.speed_hint import PrecisionChooser, expected_times, short_expected

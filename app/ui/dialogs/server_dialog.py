@@ -1,6 +1,6 @@
 """Settings > Transcription server: where the newsroom's server is, its token, and a connection test.
 
-The address and token are kept by `app.asr.remote_engine.save_address` (the user's config folder, readable by
+The address and token are kept by `app.asr.engines.remote_engine.save_address` (the user's config folder, readable by
 the user only). Once a server answers, its models join the transcribe panel's list, marked "(server)".
 Before the first upload to a server the window asks, in plain words, whether the audio may go there
 (`confirm_upload`); the answer is remembered per server URL.
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.asr.catalog import Choice, remote_choice
-from app.asr.remote_engine import ServerAddress, ServerClient, load_address, save_address
+from app.asr.engines.remote_engine import ServerAddress, ServerClient, load_address, save_address
 from app.core.errors import VerbatimError
 
 CONSENT_KEY = "server/upload_consent_url"

@@ -1,6 +1,6 @@
 """What the model dialogs say about speed on this computer, and the precision chooser of the Models dialog.
 
-The times come from what is already measured or recorded (`app.asr.expected_time`): reading them never
+The times come from what is already measured or recorded (`app.asr.models.expected_time`): reading them never
 measures and never imports torch, so the dialogs open at once.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from app.asr.expected_time import Expected, expected_on_this_machine
-from app.asr.hardware import likely_device
-from app.asr.precision import PRECISION_CHOICES, save_choice, saved_choice
+from app.asr.models.expected_time import Expected, expected_on_this_machine
+from app.asr.models.hardware import likely_device
+from app.asr.models.precision import PRECISION_CHOICES, save_choice, saved_choice
 
 NOT_MEASURED = "speed on this computer: known after the first transcription (or run `verbatim system`)"
 PRECISION_LABELS = {

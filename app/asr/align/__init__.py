@@ -1,0 +1,1 @@
+"""Forced alignment of words to audio and re-alignment of edited words."""

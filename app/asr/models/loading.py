@@ -1,0 +1,172 @@
+"""Device, precision and attention choices, and loading the AR Granite Speech models from a folder.
+
+Device order: CUDA in bf16, then Apple MPS (bf16 where this torch/macOS can compute in it, else float32;
+never float16, whose range the Granite multipliers overflow), then CPU in float32.
+flash-attn is used for the language model where it is installed; SDPA otherwise (the speech encoder
+and the Q-Former projector have their own attention and always use the default path).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from app.core.errors import ModelError
+
+AR_MODEL_TYPES = ("granite_speech", "granite_speech_plus")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def _mps_supports_bf16() -> bool:
+    try:
+        x = torch.ones(4, dtype=torch.bfloat16, device="mps")
+        return bool((x @ x).item() == 4.0)
+    except Exception:  # older macOS / torch: no bf16 kernels on MPS
+        return False
+
+
+def pick_device(pref: str | None = None) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype to run a model on; `pref` is None (best available), "cuda", "mps" or "cpu"."""
+    if pref not in (None, "cuda", "mps", "cpu"):
+        raise ModelError(f"Unknown device '{pref}': use cuda, mps or cpu.")
+    if pref == "cuda" or (pref is None and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ModelError("No CUDA GPU is available; run on the CPU (--device cpu) or install a CUDA build "
+                             "of torch.")
+        return torch.device("cuda"), torch.bfloat16
+    if pref == "mps" or (pref is None and _mps_available()):
+        if not _mps_available():
+            raise ModelError("Apple MPS is not available on this machine; run on the CPU (--device cpu).")
+        return torch.device("mps"), (torch.bfloat16 if _mps_supports_bf16() else torch.float32)
+    return torch.device("cpu"), torch.float32
+
+
+def flash_attn_installed() -> bool:
+    """Whether the optional flash-attn package can be imported."""
+    return importlib.util.find_spec("flash_attn") is not None
+
+
+def attention_implementation(device: torch.device | str) -> str:
+    """"flash_attention_2" on CUDA with flash-attn installed, else "sdpa"."""
+    if torch.device(device).type == "cuda" and flash_attn_installed():
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def _attn_argument(device: torch.device) -> str | dict[str, str]:
+    impl = attention_implementation(device)
+    if impl == "sdpa":
+        return impl
+    # The Q-Former projector does not support flash-attn: only the language model gets it.
+    return {"text_config": impl, "": "sdpa"}
+
+
+def model_class(model_type: str) -> Any:
+    """The transformers class for an AR model type."""
+    import transformers
+
+    if model_type == "granite_speech":
+        return transformers.GraniteSpeechForConditionalGeneration
+    if model_type == "granite_speech_plus":
+        return transformers.GraniteSpeechPlusForConditionalGeneration
+    raise ModelError(f"Model type '{model_type}' is not an autoregressive Granite Speech model.")
+
+
+def load_ar_model(
+    folder: Path, model_type: str, device: torch.device, dtype: torch.dtype
+) -> Any:
+    """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode."""
+    cls = model_class(model_type)
+    try:
+        model, info = cls.from_pretrained(
+            str(folder),
+            output_loading_info=True,
+            dtype=dtype,
+            use_safetensors=True,
+            trust_remote_code=False,
+            attn_implementation=_attn_argument(device),
+            local_files_only=True,
+        )
+    except torch.cuda.OutOfMemoryError:
+        raise ModelError(f"The GPU has too little free memory to load {Path(folder).name}; "
+                         "close other GPU programs or use --device cpu.") from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"The model in {folder} cannot be loaded ({_first_line(exc)}).") from exc
+    mismatched = [k[0] if isinstance(k, tuple) else k for k in info.get("mismatched_keys") or []]
+    missing = sorted(info.get("missing_keys") or []) + sorted(mismatched)
+    if missing:
+        raise ModelError(
+            f"The weights in {folder} do not fit the model ({len(missing)} missing or misshapen, e.g. {missing[0]})."
+        )
+    return model.to(device).eval()
+
+
+def precision_plan(device: torch.device, precision: str | None = None) -> Any:
+    """The `PrecisionPlan` for a model on `device`: measured (cached) on a CPU, bf16 on a GPU; `precision`
+    ("auto", "fp32", "bf16", "int8"; None = the Models dialog's choice) overrides. MPS without bf16 kernels
+    computes in fp32 whatever the plan says."""
+    from app.asr.models.precision import PrecisionPlan, plan_for
+
+    plan = plan_for(device.type, precision)
+    if device.type == "mps" and plan.encoder == "bf16" and not _mps_supports_bf16():
+        return PrecisionPlan("mps", "fp32", "fp32", "no bf16 on this Mac")
+    return plan
+
+
+def load_ar_model_with_precision(
+    folder: Path, model_type: str, device: torch.device, precision: str | None = None
+) -> tuple[Any, torch.dtype, Any]:
+    """`load_ar_model` in the formats of `precision_plan`: (model, the encoder's dtype, the plan).
+
+    On a CPU the model is read in bf16 when no stage needs fp32 weights (a lower peak of memory: int8
+    is quantized from it layer by layer), and torch computes with one thread per physical core.
+    """
+    from app.asr.models.precision import torch_dtype
+
+    plan = precision_plan(device, precision)
+    if device.type != "cpu":
+        dtype = torch_dtype(plan.encoder)
+        return load_ar_model(folder, model_type, device, dtype), dtype, plan
+    from app.asr.models.hardware import use_physical_cores
+
+    use_physical_cores()
+    light = plan.encoder == "bf16" and plan.llm in ("bf16", "int8")
+    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32)
+    return model, apply_precision(model, plan), plan
+
+
+def apply_precision(model: Any, plan: Any) -> torch.dtype:
+    """Put a loaded AR model into `plan` (an `app.asr.models.precision.PrecisionPlan`); returns the encoder's dtype.
+
+    The encoder and projector take `plan.encoder` (fp32 or bf16 weights), the language model and its
+    output layer `plan.llm` (fp32, bf16, or int8 dynamic quantization of the Linear layers with fp32
+    activations). Never autocast: weights and activations share one dtype per stage.
+    """
+    from app.asr.models.precision import convert, torch_dtype
+
+    inner = model.model
+    convert(inner.encoder, plan.encoder)
+    convert(inner.projector, plan.encoder)
+    if plan.llm == "int8":
+        # the language model first: it shrinks by half before the output layer needs an fp32 copy (peak memory)
+        convert(inner.language_model, "int8")
+        # a copy of the output layer is quantized even where it is tied to the input embeddings
+        head = torch.nn.Linear(model.lm_head.in_features, model.lm_head.out_features, bias=False)
+        head.weight = torch.nn.Parameter(model.lm_head.weight.detach().float(), requires_grad=False)
+        model.lm_head = convert(head, "int8")
+    else:
+        convert(inner.language_model, plan.llm)
+        convert(model.lm_head, plan.llm)
+    return torch_dtype(plan.encoder)  # type: ignore[no-any-return]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

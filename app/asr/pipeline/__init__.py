@@ -1,0 +1,1 @@
+"""Long recordings: speech detection, pieces, batching, stitching, merging, speaker linking."""

@@ -1,0 +1,54 @@
+"""Frame levels and the energy speech detector: the part of pause finding that needs nothing but numpy.
+
+`app.asr.pipeline.segmentation` plans pieces from a speech mask and `app.asr.pipeline.vad` makes that mask
+(Silero, or this energy detector where Silero cannot load); both import this module, neither imports the
+other's internals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+FRAME = 160  # 10 ms frames
+_FLOOR_DB = -100.0
+
+
+def frame_levels(audio: np.ndarray) -> np.ndarray:
+    """RMS level in dB (full scale 0 dB) of each 10 ms frame; the last partial frame counts too."""
+    n = len(audio)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    count = -(-n // FRAME)
+    power = np.empty(count, dtype=np.float64)
+    step = 60_000  # frames per chunk (10 minutes): a 2-hour recording is never copied whole
+    for first in range(0, count, step):
+        chunk = np.asarray(audio[first * FRAME : (first + step) * FRAME], dtype=np.float32)
+        frames = -(-len(chunk) // FRAME)
+        if len(chunk) < frames * FRAME:
+            chunk = np.concatenate([chunk, np.zeros(frames * FRAME - len(chunk), np.float32)])
+        power[first : first + frames] = np.square(chunk.reshape(frames, FRAME), dtype=np.float64).mean(axis=1)
+    if n % FRAME:  # the partial last frame: average over its real samples only
+        power[-1] *= FRAME / (n % FRAME)
+    return np.maximum(10.0 * np.log10(power + 1e-12), _FLOOR_DB).astype(np.float32)
+
+
+def voiced_frames(audio: np.ndarray, margin_db: float = 10.0, silence_db: float = -65.0) -> np.ndarray:
+    """A boolean per 10 ms frame: True where the level stands clearly above the recording's noise floor.
+
+    The threshold is the noise floor (10th percentile) plus `margin_db`, or a quarter of the way from
+    the floor to the loud frames (95th percentile) when that is higher; a recording that is quiet
+    throughout (below `silence_db`) has no speech at all, and one without any dynamics (a steady tone)
+    is all voiced.
+    """
+    levels = frame_levels(audio)
+    if levels.size == 0:
+        return np.zeros(0, dtype=bool)
+    floor = float(np.percentile(levels, 10))
+    loud = float(np.percentile(levels, 95))
+    if loud < silence_db:
+        return np.zeros(levels.size, dtype=bool)
+    if loud - floor < margin_db:  # no dynamics at all (a steady tone or hum): keep whatever is not silent
+        return levels > silence_db
+    threshold = max(floor + margin_db, floor + 0.25 * (loud - floor), silence_db)
+    return levels > threshold
