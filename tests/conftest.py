@@ -50,3 +50,90 @@ def speech_16k(speech_wav: Path) -> np.ndarray:
 
     data, rate = sf.read(speech_wav, dtype="float32", always_2d=True)
     return soxr.resample(data.mean(axis=1), rate, 16000).astype(np.float32)
+
+
+# --- Nothing a test starts may outlive it: Python threads, QThreads and QTimers are checked after each test. ---
+
+_STARTED_QT: list[object] = []
+
+
+def _track_qt_starts() -> None:
+    """Record every QThread and QTimer started from Python, so a test that leaves one running can be named."""
+    try:
+        from PySide6 import QtCore
+    except ImportError:  # pragma: no cover - PySide6 is a dependency
+        return
+    for cls in (QtCore.QThread, QtCore.QTimer):
+        original = cls.start
+        if getattr(original, "_verbatim_tracked", False):
+            continue
+
+        def start(self, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            _STARTED_QT.append(self)
+            return _original(self, *args, **kwargs)
+
+        start._verbatim_tracked = True  # type: ignore[attr-defined]
+        cls.start = start
+
+
+def _running_qt() -> list[str]:
+    import shiboken6
+    from PySide6 import QtCore
+
+    running = []
+    for obj in _STARTED_QT:
+        if not shiboken6.isValid(obj):
+            continue
+        if isinstance(obj, QtCore.QThread) and obj.isRunning():
+            running.append(f"QThread {type(obj).__name__}")
+        elif isinstance(obj, QtCore.QTimer) and obj.isActive():
+            running.append(f"QTimer {type(obj).__name__} {obj.objectName() or ''} ({obj.interval()} ms)".strip())
+    return running
+
+
+_track_qt_starts()
+
+try:  # tqdm's progress bars (model downloads) would otherwise start a monitor thread that outlives every test
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0
+except ImportError:  # pragma: no cover - tqdm comes with huggingface_hub
+    pass
+
+
+def _ray_driver_thread(thread: object) -> bool:
+    """Ray's driver starts its router thread and gRPC's poller the first time a test talks to a deployment;
+    they belong to the test module's cluster (a module fixture), which shuts them down with the cluster."""
+    target = getattr(thread, "_target", None)
+    return str(getattr(target, "__module__", "") or "").startswith(("ray.", "grpc."))
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads_or_timers(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Fail a test that leaves a Python thread, a QThread or an active QTimer behind (DESIGN.md: tests)."""
+    import threading
+    import time
+
+    before = set(threading.enumerate())
+    _STARTED_QT.clear()
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        # A _DummyThread stands for a thread Python did not start (Qt's own); QThreads are tracked above.
+        threads = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                   and not isinstance(t, threading._DummyThread) and not _ray_driver_thread(t)]
+        try:
+            from PySide6 import QtCore
+
+            app = QtCore.QCoreApplication.instance()
+            if app is not None:
+                app.processEvents()
+        except ImportError:  # pragma: no cover
+            pass
+        qt = _running_qt()
+        if (not threads and not qt) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    _STARTED_QT.clear()
+    left = [f"thread {t.name}" for t in threads] + qt
+    assert not left, f"the test left running: {', '.join(left)}"
