@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 from test_nar_tokenizer import FIXTURE, install_tiny_tokenizer
 
+from app.asr.align.realign import interpolated_runs, retime_runs
 from app.cli import main
-from app.cli.align import interpolated_runs, retime_runs
 from app.core.document import TimingSource, Transcript, Word
 from app.core.errors import ModelError
 from app.core.project import Project, load_project, save_project

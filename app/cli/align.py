@@ -13,10 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.asr.align.realign import Aligner, AlignReport, interpolated_runs, load_aligner, retime_runs
+from app.asr.align.realign import interpolated_runs, load_aligner, retime_runs
 from app.core.errors import ProjectError
-
-__all__ = ["AlignReport", "Aligner", "interpolated_runs", "retime_runs", "run"]
 
 
 def run(args: argparse.Namespace) -> int:

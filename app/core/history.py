@@ -1,7 +1,8 @@
 """Undo history: the edit command base class and a plain-Python undo stack.
 
 The GUI wraps the same commands in a QUndoStack (`app/ui/undo.py`); `History` is the headless
-equivalent used by the CLI and the tests, with the same semantics as Qt's stack: `push` applies the
+equivalent (the tests drive the commands through it; the CLI edits a project once and saves, so it needs no
+undo), with the same semantics as Qt's stack: `push` applies the
 command and then offers it to the top of the stack to merge into, and a clean index tracks the saved
 state.
 """

@@ -15,7 +15,6 @@ from typing import Protocol
 import numpy as np
 
 from app.core.document import Speaker, TranscriptionSettings, Word
-from app.core.errors import Cancelled
 
 SAMPLE_RATE = 16_000
 
@@ -82,10 +81,6 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled("Transcription was cancelled.")
 
 
 class Engine(Protocol):
