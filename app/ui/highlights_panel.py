@@ -91,18 +91,19 @@ class HighlightsPanel(QWidget):
         self.rename_label_button = QPushButton("Rename Label...", self)
         self.rename_label_button.clicked.connect(self._on_rename_label_button_clicked)
 
+        # two short rows rather than one long one, so the panel's column stays narrow beside the waveform
         edit_row = QHBoxLayout()
         edit_row.addWidget(self.label_box)
-        edit_row.addWidget(self.note_edit, 1)
+        edit_row.addWidget(self.new_label_button)
+        edit_row.addWidget(self.rename_label_button)
         button_row = QHBoxLayout()
         for b in (self.play_button, self.copy_button, self.remove_button):
             button_row.addWidget(b)
         button_row.addStretch(1)
-        button_row.addWidget(self.new_label_button)
-        button_row.addWidget(self.rename_label_button)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.table, 1)
+        box.addWidget(self.note_edit)
         box.addLayout(edit_row)
         box.addLayout(button_row)
         self._update_controls()

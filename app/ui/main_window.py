@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
     def _place_quotes(self) -> None:
         quotes = self.quotes
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, quotes.dock)
+        # the panels share one column: keep it narrow so the waveform and the text keep the room
+        QTimer.singleShot(0, self, lambda: self.resizeDocks([self.speakers_dock], [340], Qt.Orientation.Horizontal))
         self.acts.update(quotes.actions)
         for action in quotes.actions.values():
             self.addAction(action)  # shortcuts work wherever the focus is
