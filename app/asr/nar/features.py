@@ -56,7 +56,10 @@ def encoder_frames(n_samples: int) -> int:
 
 def log_mel_single(waveform: np.ndarray | torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
     """[frames, 160] float32 features of one mono 16 kHz waveform, computed on `device`."""
-    x = torch.as_tensor(np.asarray(waveform, dtype=np.float32)).reshape(-1).to(device)
+    samples = np.asarray(waveform, dtype=np.float32)
+    if not samples.flags.writeable:  # a read-only buffer (e.g. audio shared by the server): torch needs a copy
+        samples = samples.copy()
+    x = torch.as_tensor(samples).reshape(-1).to(device)
     kept = 2 * encoder_frames(x.numel())
     if kept == 0:  # shorter than one encoder frame (20 ms): nothing to transcribe
         return torch.zeros(0, 2 * N_MELS, device=x.device)
