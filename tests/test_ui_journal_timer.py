@@ -20,10 +20,11 @@ def test_continuous_changes_are_journaled_while_they_go_on(qtbot) -> None:
 
     typing.timeout.connect(type_one)
     typing.start(10)
-    qtbot.waitUntil(lambda: len(fired) >= 2, timeout=10_000)
+    # two writes, and typing still going on after the second: the writes came while the typing went on
+    qtbot.waitUntil(lambda: len(fired) >= 2 and changes > fired[1], timeout=10_000)
     typing.stop()
     timer.stop()
-    assert fired[0] < fired[1] < changes  # written during the typing, with more typing after each write
+    assert 0 < fired[0] < fired[1] < changes  # each write held what was typed so far, and typing went on
 
 
 def test_a_pause_writes_once_and_stop_forgets_pending_changes(qtbot) -> None:
