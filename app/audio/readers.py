@@ -7,12 +7,13 @@ A reader also says how long the file claims to be, so the caller can tell a trun
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from app.audio.wav_header import read_wav_layout
 
 BLOCK_S = 2.0  # seconds of source audio per yielded block
 _SF_CODECS = {
@@ -106,25 +107,7 @@ def mix_columns(data: np.ndarray) -> np.ndarray:
 
 def _wav_declared_frames(path: Path) -> int | None:
     """Frames the RIFF header promises (libsndfile silently shortens a cut WAV); None if unknown/unfinished."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                return None
-            block_align = 0
-            while True:
-                chunk = f.read(8)
-                if len(chunk) < 8:
-                    return None
-                cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
-                if cid == b"fmt ":
-                    fmt = f.read(size + (size & 1))
-                    block_align = int.from_bytes(fmt[12:14], "little")
-                elif cid == b"data":
-                    if size in (0, 0xFFFFFFFF) or block_align <= 0:
-                        return None  # a recorder that never finished the header: trust the file size
-                    return size // block_align
-                else:
-                    f.seek(size + (size & 1), os.SEEK_CUR)
-    except OSError:
-        return None
+    layout = read_wav_layout(path)
+    if layout is None or layout.block_align <= 0 or layout.data_size in (0, 0xFFFFFFFF):
+        return None  # not a WAV, or a recorder that never finished the header: trust the file size
+    return layout.data_size // layout.block_align

@@ -8,10 +8,10 @@ promises".
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.audio.wav_header import read_wav_layout
 from app.core.timecode import format_position
 
 SHORTFALL_S = 1.0  # shorter than declared by this much (and the fraction below) is a cut file
@@ -47,30 +47,10 @@ def is_short(held_s: float, declared_s: float | None, strict: bool = True) -> bo
 
 def _wav_held_s(path: Path) -> float | None:
     """Seconds of sample data a WAV file holds, from its size (None when it is not a plain RIFF WAV)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                return None
-            rate = align = 0
-            while True:
-                chunk = f.read(8)
-                if len(chunk) < 8:
-                    return None
-                cid, size = chunk[:4], int.from_bytes(chunk[4:], "little")
-                if cid == b"fmt ":
-                    fmt = f.read(size + (size & 1))
-                    rate = int.from_bytes(fmt[4:8], "little")
-                    align = int.from_bytes(fmt[12:14], "little")
-                elif cid == b"data":
-                    if rate <= 0 or align <= 0:
-                        return None
-                    left = os.fstat(f.fileno()).st_size - f.tell()
-                    return (max(0, min(left, size)) // align) / rate
-                else:
-                    f.seek(size + (size & 1), os.SEEK_CUR)
-    except OSError:
+    layout = read_wav_layout(path)
+    if layout is None or layout.rate <= 0 or layout.block_align <= 0:
         return None
+    return (max(0, min(layout.data_available, layout.data_size)) // layout.block_align) / layout.rate
 
 
 def _demuxed_s(path: Path) -> float | None:
