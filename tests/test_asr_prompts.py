@@ -1,10 +1,11 @@
 """Prompt construction on the chat templates of the pinned checkpoints, and keywords in every task.
 
 The templates are in tests/data/chat_templates (its README says where each comes from and what is confirmed):
-- granite-speech-4.1-2b and granite-4.0-1b-speech: `USER: <content>\\n ASSISTANT:`; the rendering is confirmed
-  by several published copies and transcribe.cpp, but the byte-exact file of the pinned revisions was not found.
+- granite-speech-4.1-2b: the template text published in the model's GGUF, `USER: <content>\\n ASSISTANT:`;
+  granite-4.0-1b-speech: the same text (its own file was not found; transcribe.cpp: "same chat template").
 - granite-speech-4.1-2b-plus: IBM's Granite 4.0 template with the `prefix_text` hook; every property that
-  published sources describe for the plus template is in it, but the byte-exact file of `edd3bf54` was not found.
+  published sources describe for the plus template is in it, but the byte-exact file of `edd3bf54` was not found
+  (where it was looked for: the README). tests/test_asr_prompt_templates.py checks every task against the ports.
 """
 
 from __future__ import annotations

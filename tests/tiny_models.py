@@ -45,7 +45,7 @@ _CORPUS = [
 ]
 
 
-def _build_tokenizer(chat_template: str):
+def _build_tokenizer(chat_template: str | None):
     """A byte-level BPE tokenizer trained on a small corpus, wrapped as a fast transformers tokenizer."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast

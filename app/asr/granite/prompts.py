@@ -111,12 +111,34 @@ def chat_messages(family: str, instruction_text: str) -> list[dict[str, str]]:
     return messages
 
 
+def published_rendering(family: str, instruction_text: str, prefix_text: str | None = None) -> str:
+    """What the checkpoint's own chat template renders for one instruction, for a tokenizer that has none.
+
+    transformers loads the template from the model folder's `chat_template.jinja`; a folder without it
+    (copied by hand, an older export) would otherwise fail with a traceback. The strings are those of the
+    published templates, as the C++ ports build them: 4.1-2b and 4.0-1b `USER: <content>\n ASSISTANT:`;
+    plus the Granite 4 role format with its system turn and the assistant turn opened
+    (tests/data/chat_templates/README.md says where each was found).
+    """
+    prefix = prefix_text or ""
+    if family == "plus":
+        return (
+            f"<|start_of_role|>system<|end_of_role|>{PLUS_SYSTEM_MESSAGE}<|end_of_text|>\n"
+            f"<|start_of_role|>user<|end_of_role|>{instruction_text}<|end_of_text|>\n"
+            f"<|start_of_role|>assistant<|end_of_role|>{prefix}"
+        )
+    return f"USER: {instruction_text}\n ASSISTANT:{prefix}"
+
+
 def render_prompt(tokenizer: Any, family: str, instruction_text: str, prefix_text: str | None = None) -> str:
     """The full prompt string from the tokenizer's chat template, ending with the assistant's turn.
 
     `prefix_text` makes the model continue after that text: the plus template places it after the
     assistant marker itself; a template without that hook (4.1-2b's) gets it appended, so it is never lost.
+    A tokenizer without a chat template gets the string the published template renders.
     """
+    if not getattr(tokenizer, "chat_template", None):
+        return published_rendering(family, instruction_text, prefix_text)
     extra = {"prefix_text": prefix_text} if prefix_text else {}
     text = str(tokenizer.apply_chat_template(
         chat_messages(family, instruction_text), tokenize=False, add_generation_prompt=True, **extra
