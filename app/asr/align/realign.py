@@ -7,8 +7,9 @@ from the previous anchor's start to the next anchor's end, and the new times are
 anchors. A long run (a whole imported subtitle file) is aligned in windows of about 30 s, each
 anchored on the last word placed, so time and memory grow linearly with the recording (a run of two
 hours aligns in the memory of one window). The aligner feeds each head the text as it spells it
-(`app.asr.align.align_text`), and the displayed words never change. Used by `verbatim align` and by the window's
-"Re-align Edited Words".
+(`app.asr.align.align_text`: numbers in words of the transcript's language, which `verbatim align` and the
+window's "Re-align Edited Words" both pass on), and the displayed words never change. The interview
+engine uses `retime_run` too, for the words 4.1-2b-plus does not time.
 
 `AlignerFactory` tells which model can align on this computer (never asking the network) and loads it.
 """
@@ -19,12 +20,16 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.asr.catalog import ALIGNER_ORDER
 from app.core.document import TimingSource, Word
 from app.core.errors import ModelError
+
+if TYPE_CHECKING:
+    from app.asr.align.forced import CtcAligner
 
 SAMPLE_RATE = 16_000
 EDGE_MS = 1000  # audio taken beyond a run that has no anchor on that side
@@ -80,19 +85,22 @@ def has_interpolated(words: Sequence[Word]) -> bool:
 
 
 def retime_run(words: Sequence[Word], i: int, j: int, audio: np.ndarray, align: Aligner,
-               window_ms: int = WINDOW_MS) -> list[Word]:
+               window_ms: int = WINDOW_MS, bounds: tuple[int, int] | None = None) -> list[Word]:
     """The words [i, j) aligned between their anchors `words[i - 1]` and `words[j]` (where they exist).
 
     Text, speaker, confidence and paragraph starts are kept; the source becomes ALIGNED; times are
-    monotonic and stay between the anchors. A stretch longer than about 1.5 windows is aligned window
-    by window (`_windows`), so time and memory grow linearly with its length. Raises ModelError when
-    the aligner cannot place the text.
+    monotonic and stay between the anchors. Where a side has no anchor, the run may reach `bounds`
+    (start, end ms: a piece's edges), or by default `EDGE_MS` beyond its words. A stretch longer than
+    about 1.5 windows is aligned window by window (`_windows`), so time and memory grow linearly with
+    its length. Raises ModelError when the aligner cannot place the text.
     """
     duration_ms = len(audio) * 1000 // SAMPLE_RATE
     prev = words[i - 1] if i > 0 else None
     nxt = words[j] if j < len(words) else None
-    span_start = prev.start_ms if prev else max(0, words[i].start_ms - EDGE_MS)
-    span_end = nxt.end_ms if nxt else min(duration_ms, words[j - 1].end_ms + EDGE_MS)
+    edge_start, edge_end = bounds or (max(0, words[i].start_ms - EDGE_MS),
+                                      min(duration_ms, words[j - 1].end_ms + EDGE_MS))
+    span_start = prev.start_ms if prev else edge_start
+    span_end = nxt.end_ms if nxt else edge_end
     span_end = max(span_end, span_start)
     if span_end - span_start > window_ms * 3 // 2:
         timed = _windows(words, i, j, audio, align, span_start, span_end, window_ms)
@@ -200,14 +208,13 @@ def retime_runs(words: Sequence[Word], audio: np.ndarray, align: Aligner,
     return out, AlignReport(aligned, len(runs), failed)
 
 
-def load_aligner(model: str, device: str | None = None, language: str = "en") -> Aligner:
-    """Load the CTC head of `model` ("nar", "2b" or a local folder of either) and return an Aligner
-    (`language`: how numbers in the text are spelled for the head)."""
-    from app.asr.align.forced import align_words, load_ctc_aligner
+def load_aligner(model: str, device: str | None = None, language: str | None = "en") -> CtcAligner:
+    """Load the CTC head of `model` ("nar", "2b" or a local folder of either) as an Aligner
+    (`language`: the transcript's, how numbers in the text are spelled for the head; None: English)."""
+    from app.asr.align.forced import CtcAligner, load_ctc_aligner
 
     ctc, tokenizer = load_ctc_aligner(model, device)
-    return lambda audio, texts, offset: align_words(ctc, audio, texts, tokenizer, offset_ms=offset,
-                                                    language=language)
+    return CtcAligner(ctc, tokenizer).in_language(language)
 
 
 def _aligning_key(preferred: str | None) -> str | None:
@@ -272,6 +279,6 @@ class AlignerFactory:
             raise ModelError(f"{folder.name} has no CTC head ({HEAD_FILE})")
         return None
 
-    def __call__(self, model: str, device: str | None = None) -> Aligner:
-        """Load the aligner of `model` (a name `find` gave)."""
+    def __call__(self, model: str, device: str | None = None) -> CtcAligner:
+        """Load the aligner of `model` (a name `find` gave); `in_language` sets the transcript's language."""
         return load_aligner(model, device)
