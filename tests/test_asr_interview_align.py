@@ -80,6 +80,11 @@ def test_runs_without_room_or_with_too_much_text_keep_interpolated_times(granite
                                                          TimedWord("second", 2000, 2500)], (), 1000, 4000)
     assert [w.source for w in no_room] == [M, INTERP, M]
     assert timer.place_unmatched(speech_16k, REGION, no_room, "en") == no_room
+    # a gap of a few milliseconds: too little audio for even one frame per word (and for the features)
+    sliver = merge_passes(["first", "word", "second"], [TimedWord("first", 1500, 1501),
+                                                        TimedWord("second", 1504, 1505)], (), 1000, 4000)
+    assert [w.source for w in sliver] == [M, INTERP, M]
+    assert timer.place_unmatched(speech_16k, REGION, sliver, "en") == sliver
     # far more text than 200 ms between the anchors can carry: the head refuses, the merge's times stay
     crowded = merge_passes(["first", *["word"] * 60, "second"], [TimedWord("first", 1500, 1600),
                                                                  TimedWord("second", 1800, 1900)], (), 1000, 4000)

@@ -35,7 +35,9 @@ def nar_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def audio() -> np.ndarray:
-    return np.asarray(sf.read(FIXTURE / "input_0.wav", dtype="float32")[0], dtype=np.float32)
+    """The fixture model's three test utterances, one after the other (about 4 s of speech)."""
+    waves = [sf.read(FIXTURE / f"input_{i}.wav", dtype="float32")[0] for i in range(3)]
+    return np.concatenate(waves).astype(np.float32)
 
 
 def _frames_for(aligner: CtcAligner, language: str) -> int:
@@ -55,9 +57,12 @@ def typed(nar_folder: Path, audio: np.ndarray) -> list[Word]:
         cut = audio[START_MS * 16 : (START_MS + ms) * 16]
         return int(aligner.model.ctc_log_probs(cut).shape[0])
 
-    span = 40
+    frame_ms = int(round(aligner.model.frame_s * 1000))
+    span = french * frame_ms  # then the shortest span (in steps of half a frame) that holds the French
     while frames(span) < french:
-        span += 10
+        span += frame_ms // 2
+    while span > frame_ms and frames(span - frame_ms // 2) >= french:
+        span -= frame_ms // 2
     assert frames(span) < english and START_MS + span <= len(audio) * 1000 // 16000
     end = START_MS + span
     typed_number = Word("110", START_MS + 150, end - 200, source=TimingSource.INTERPOLATED)
@@ -95,7 +100,8 @@ def test_the_worker_spells_numbers_in_the_requests_language(qtbot, nar_folder: P
 
 def test_the_command_line_aligner_takes_the_language_too(nar_folder: Path, audio: np.ndarray,
                                                          typed: list[Word]) -> None:
-    new, report = retime_runs(typed, audio, load_aligner(str(nar_folder), "cpu", "fr"))
+    french = load_aligner(str(nar_folder), "cpu", "fr")
+    new, report = retime_runs(typed, audio, french)
     assert report.aligned == 1 and report.failed == [] and new[1].source == TimingSource.ALIGNED
-    kept, report = retime_runs(typed, audio, load_aligner(str(nar_folder), "cpu", None))
+    kept, report = retime_runs(typed, audio, french.in_language(None))
     assert kept == typed and report.aligned == 0 and "too long" in report.failed[0]

@@ -12,7 +12,7 @@ keep the even spread, and `PieceTimer.note` says why in one sentence for the win
 
 The interview engine gets most word times from 4.1-2b-plus; `PieceTimer.place_unmatched` aligns the
 words of the 2b text that Plus's words do not match, each run between its matched neighbours
-(`app.asr.align.realign.retime_run`: the anchors' audio and text, times kept between them).
+(`app.asr.align.retime.retime_run`: the anchors' audio and text, times kept between them).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from app.asr.align.forced import CtcAligner, align_words
-from app.asr.align.realign import interpolated_runs, retime_run
+from app.asr.align.retime import interpolated_runs, retime_run
 from app.asr.pipeline.segmentation import Piece
 from app.core.document import Word
 from app.core.errors import ModelError
@@ -64,10 +64,15 @@ class PieceTimer:
         if self.ctc is None:
             return out
         align = CtcAligner(self.ctc, self.tokenizer).in_language(language)
+        frame_ms = float(self.ctc.frame_s) * 1000.0
         for i, j in interpolated_runs(words):
             low = words[i - 1].end_ms if i > 0 else region.start_ms
             high = words[j].start_ms if j < len(words) else region.end_ms
-            if high <= low:
+            # the audio aligned: the run with its neighbours, each of which needs at least one CTC frame
+            start = words[i - 1].start_ms if i > 0 else region.start_ms
+            end = words[j].end_ms if j < len(words) else region.end_ms
+            texts = j - i + (i > 0) + (j < len(words))
+            if high <= low or end - start < texts * frame_ms:  # no room: nothing to align (or to encode)
                 continue
             try:
                 out[i:j] = retime_run(words, i, j, audio, align, bounds=(region.start_ms, region.end_ms))
