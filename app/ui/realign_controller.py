@@ -3,7 +3,8 @@
 The action is enabled when a project with its recording is open, a model that can align is on this
 computer (`AlignerFactory.find`, never the network) and the document has interpolated words; when it
 is not, its tooltip says why. A run re-times the whole transcript's interpolated words, or with a
-selection those touching it, on the align worker's thread; the editor is read-only meanwhile and the
+selection those touching it, on the align worker's thread, in the transcript's language (the language
+it was transcribed in: numbers are spelled for the head in it); the editor is read-only meanwhile and the
 status bar shows progress with a Cancel button. The results are applied at the end as one QUndoStack
 macro of `SpliceWords` per run: words keep their text and speaker and become ALIGNED; a run the
 aligner could not place keeps its interpolated times, and the status bar says how many failed.
@@ -163,7 +164,7 @@ class RealignController(QObject):
         self.widget.begin("Re-aligning...")
         self.running_changed.emit(True)
         self.update_action()
-        request = RealignRequest(model, first, last, self._device())
+        request = RealignRequest(model, first, last, self._device(), stack.document.settings.language)
         self._ensure_thread().start(words, samples, request)
 
     def cancel(self) -> None:

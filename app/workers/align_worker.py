@@ -2,10 +2,11 @@
 
 `AlignThread` (used by the window) starts the thread once and hands requests to the worker through a
 queued signal. The worker loads the aligner once and keeps it for the next request with the same
-model and device. For each run of interpolated words in the requested word range it emits the
-retimed words (`run_aligned`) or why that run could not be aligned (`run_failed`), then progress;
-it ends with exactly one of `finished(cancelled)` / `failed(sentence)`. `cancel()` may be called
-from any thread and is checked between runs.
+model and device; each request says the transcript's language, in which the aligner spells numbers
+for the head ("110" is "cent dix" in French). For each run of interpolated words in the requested
+word range it emits the retimed words (`run_aligned`) or why that run could not be aligned
+(`run_failed`), then progress; it ends with exactly one of `finished(cancelled)` / `failed(sentence)`.
+`cancel()` may be called from any thread and is checked between runs.
 """
 
 from __future__ import annotations
@@ -17,25 +18,28 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.asr.align.realign import Aligner, AlignerFactory, retime_run, runs_touching
+from app.asr.align.forced import CtcAligner
+from app.asr.align.realign import AlignerFactory, retime_run, runs_touching
 from app.core.document import Word
 from app.core.errors import ModelError, VerbatimError
 from app.workers.worker_thread import BackgroundWorker, WorkerThread
 
 log = logging.getLogger(__name__)
 
-AlignerLoader = Callable[[str, "str | None"], Aligner]
-"""(model, device) -> Aligner; `AlignerFactory()` is the default."""
+AlignerLoader = Callable[[str, "str | None"], CtcAligner]
+"""(model, device) -> the loaded aligner; `AlignerFactory()` is the default."""
 
 
 @dataclass(frozen=True)
 class RealignRequest:
-    """Re-time the interpolated runs touching words [first, last) (last None: to the end) with `model`."""
+    """Re-time the interpolated runs touching words [first, last) (last None: to the end) with `model`;
+    `language` is the transcript's (its settings'), None when unknown: numbers are then spelled in English."""
 
     model: str = "nar"
     first: int = 0
     last: int | None = None
     device: str | None = None
+    language: str | None = None
 
 
 class AlignWorker(BackgroundWorker):
@@ -49,9 +53,11 @@ class AlignWorker(BackgroundWorker):
         super().__init__()
         self._loader: AlignerLoader = loader or AlignerFactory()
 
-    def _aligner_for(self, request: RealignRequest) -> Aligner:
-        return self.kept((request.model, request.device), lambda: self._loader(request.model, request.device),
-                         f"Loading aligner {request.model}...")
+    def _aligner_for(self, request: RealignRequest) -> CtcAligner:
+        """The kept aligner of the request's model and device (loaded once), spelling in its language."""
+        loaded = self.kept((request.model, request.device), lambda: self._loader(request.model, request.device),
+                           f"Loading aligner {request.model}...")
+        return loaded.in_language(request.language)
 
     def run(self, words: Sequence[Word], audio: np.ndarray, request: RealignRequest) -> None:
         """Re-time the interpolated runs of `words` touching the request's range against `audio` (16 kHz)."""

@@ -9,7 +9,7 @@ token's first frame to its last token's last frame. Words come back with source 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, cast
 
 import numpy as np
@@ -185,6 +185,27 @@ def align_words(model: _CtcModel, audio: np.ndarray, words: Sequence[str] | str,
     timed = timed_words(kept_texts, spans, model.frame_s * 1000.0, offset_ms, speaker)
     timed = [w.replace(start_ms=min(w.start_ms, end_ms), end_ms=min(w.end_ms, end_ms)) for w in timed]
     return _with_unspellable(texts, spellable, timed, offset_ms, speaker)
+
+
+@dataclass(frozen=True)
+class CtcAligner:
+    """A loaded CTC model and its tokenizer as an aligner: `aligner(audio, texts, offset_ms)` times the texts
+    on that cut of audio (`align_words`), spelling numbers in the text as the head would in `language`.
+
+    Loading is slow and the language belongs to the document, so one loaded aligner serves every
+    language: `in_language` gives the same model spelling for another one.
+    """
+
+    model: _CtcModel
+    tokenizer: _Tokenizer
+    language: str = "en"
+
+    def __call__(self, audio: np.ndarray, texts: list[str], offset_ms: int) -> list[Word]:
+        return align_words(self.model, audio, texts, self.tokenizer, offset_ms=offset_ms, language=self.language)
+
+    def in_language(self, language: str | None) -> CtcAligner:
+        """This aligner for text in `language` (None or "": English, whose number spelling was always used)."""
+        return replace(self, language=(language or "en").strip().lower() or "en")
 
 
 def _with_unspellable(texts: Sequence[str], spellable: Sequence[int], timed: Sequence[Word], offset_ms: int,

@@ -5,8 +5,11 @@ Pieces are planned once for both models: each piece's core (at most the 2b model
 the 2b model transcribes; the plus model hears the core plus `context_s` of audio borrowed from the
 piece before, which is where its speaker numbers are linked to the run's speakers. The 2b words of a
 core are aligned with that piece's plus passes (`app.asr.pipeline.merge`): matched words take the plus times
-(MODEL), the others are spread between their neighbours (INTERPOLATED), and speakers come from the
-aligned speaker-pass words.
+(MODEL), and speakers come from the aligned speaker-pass words. The words Plus's words do not match
+are force-aligned with 4.1-2b's own CTC head (`out_llm.safetensors`), each run between its matched
+neighbours' times (`PieceTimer.place_unmatched`, source ALIGNED); only what the head cannot place,
+or every such word when the 2b folder has no head (`timing_note` says so), keeps times spread between
+its neighbours (INTERPOLATED).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.asr.align.piece_align import PieceTimer, granite_piece_timer
 from app.asr.engines.base import (
     CancelToken,
     Capabilities,
@@ -61,6 +65,20 @@ class InterviewEngine:
         self.context_s = min(context_s, max(plus_max - core, 0.0))
         self.piece_s = min(core + self.context_s, plus_max)
         self.overlap_s = overlap_s
+        self._timer: PieceTimer | None = None
+
+    @property
+    def timer(self) -> PieceTimer:
+        """Aligns the words Plus does not time with 4.1-2b's own CTC head (loaded on first use)."""
+        if self._timer is None:
+            plus = self.plus_runner.spec.display_name
+            self._timer = granite_piece_timer(
+                self.text_runner, f"the words {plus} does not time are spread between the words it times")
+        return self._timer
+
+    def timing_note(self, options: TranscribeOptions) -> str:
+        """One sentence on why some word times will be spread rather than aligned ("" when they are aligned)."""
+        return self.timer.note
 
     def settings(self, options: TranscribeOptions) -> TranscriptionSettings:
         revisions = [r for r in (self.text_runner.spec.revision, self.plus_runner.spec.revision) if r]
@@ -101,6 +119,7 @@ class InterviewEngine:
                 plus = passes.piece(piece, timestamps_text, speakers_text)
                 core = cores[index]
                 merged = merge_passes(split_words(text), plus.timed, plus.speakers, core.start_ms, core.end_ms)
+                merged = self.timer.place_unmatched(audio, core, merged, options.language)
                 words += assembler.add(merged, core, *neighbours(cores, index))
                 index += 1
             yield EngineUpdate(progress, tuple(words), passes.linker.speakers)
