@@ -32,41 +32,58 @@ def test_valley_takes_the_latest_of_the_nearly_lowest() -> None:
 
 
 def test_a_cut_in_a_quiet_pause_is_clean_and_leaves_the_pause_out() -> None:
-    voiced = np.ones(1000, dtype=bool)
-    voiced[400:600] = False  # a 2 s pause, all of it quiet
+    pause = ([400], [600])  # a 2 s pause, all of it quiet
     cost = _cost_with_dips(1000, {450: 0.2, 700: 0.25})
     pieces: list[tuple[int, int]] = []
-    nxt = cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), voiced, ([400], [600]), 100, 200, 20)
+    nxt = cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), (pause, pause), 100, 200, 20)
     assert pieces == [(0, 420)]  # ends `pad` into the pause, not at the lowest point
     assert nxt == 450  # the next piece starts at the cut; the planner then skips on to the speech
 
 
+def test_a_cut_in_a_noisy_pause_keeps_what_may_end_a_word() -> None:
+    """Under babble the mask's pause may begin in a word's faint end: the piece goes on 100-300 ms, to the
+    lowest cost there, never into the speech the mask sees next; the next piece starts at the cut."""
+    noisy = ([440], [600])  # the mask's pause; nothing is quiet
+    cost = _cost_with_dips(1000, {450: 0.2, 470: 0.4, 520: 0.5})
+    pieces: list[tuple[int, int]] = []
+    assert cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), (noisy, ([], [])), 100, 200, 20) == 450
+    assert pieces == [(0, 470)]  # the lowest point 100-300 ms after the cut
+    short = ([440], [475])  # speech again at 475: the piece stops 80 ms before it
+    pieces = []
+    assert cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), (short, ([], [])), 100, 200, 20) == 450
+    assert pieces == [(0, 467)]
+    pieces = []  # without overlap (no stitcher) the pieces meet at the cut
+    assert cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), (noisy, ([], [])), 100, 0, 20) == 450
+    assert pieces == [(0, 450)]
+
+
 def test_a_cut_in_speech_is_overlapped_from_the_lowest_point_before() -> None:
-    voiced = np.ones(1000, dtype=bool)  # no pause at all
+    none = ([], [])  # no pause at all
     cost = _cost_with_dips(1000, {700: 0.2, 430: 0.5, 150: 0.1})  # 150 is too early for a piece
     pieces: list[tuple[int, int]] = []
-    nxt = cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), voiced, ([], []), 100, 200, 20)
+    nxt = cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), (none, none), 100, 200, 20)
     assert pieces == [(0, 700)]
     # the next piece starts at least 2 s (200 frames) earlier, at the lowest point of the second before that
     assert 700 - 200 - START_REACH < nxt <= 500
     assert nxt == 430
     no_overlap: list[tuple[int, int]] = []  # without overlap the next piece starts at the cut
-    assert cut_at_lowest_cost(no_overlap, (0, 800), (cost, 0.01), voiced, ([], []), 300, 0, 20) == 700
+    assert cut_at_lowest_cost(no_overlap, (0, 800), (cost, 0.01), (none, none), 300, 0, 20) == 700
     assert no_overlap == [(0, 700)]
 
 
 def test_a_cut_never_comes_before_the_shortest_piece() -> None:
-    voiced = np.ones(1000, dtype=bool)
     cost = _cost_with_dips(1000, {50: 0.0, 500: 0.9})
     pieces: list[tuple[int, int]] = []
-    cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), voiced, ([], []), 300, 200, 20)
+    cut_at_lowest_cost(pieces, (0, 800), (cost, 0.01), (([], []), ([], [])), 300, 200, 20)
     assert pieces == [(0, 500)]  # frame 50 is lower but inside the first 300 frames
 
 
 def test_context_starts_at_the_lowest_cost_near_the_wanted_point() -> None:
     cost = _cost_with_dips(2000, {560: 0.1, 700: 0.0})
     cores = [(0, 800), (800, 1600)]
-    # 250 frames of context wanted: 550; the lowest point within half a second of it is 560 (700 is too far)
+    # 100 frames of context wanted: 700; the lowest point within half a second of it is 700
+    assert context_at_lowest_cost(cores, (cost, 0.01), 100, 1100) == [(0, 800), (700, 1600)]
+    # 250 frames wanted: 550, searched 125 frames either side: 560 (700 is too far)
     assert context_at_lowest_cost(cores, (cost, 0.01), 250, 1100) == [(0, 800), (560, 1600)]
     # a piece never grows beyond the limit: with at most 900 frames the start cannot go before 700
     assert context_at_lowest_cost(cores, (cost, 0.01), 250, 900) == [(0, 800), (700, 1600)]

@@ -84,6 +84,7 @@ def two_minutes() -> dict[float, object]:
     return {snr: noisy_recording(snr, repeats=2) for snr in (10.0, 5.0, 0.0)}
 
 
+@pytest.mark.slow  # making the three 2-minute recordings takes about 15 s
 @pytest.mark.parametrize("snr", [10.0, 5.0, 0.0])
 def test_noisy_speech_is_cut_between_words_for_the_30_s_models(two_minutes, snr: float) -> None:
     """Two minutes under babble, pink noise and hum, cut for 4.1-2b's and NAR's 30 s: no cut inside a word."""

@@ -184,6 +184,8 @@ def _plan_frames(
     must keep and may leave out.
     """
     last_speech = speech[-1][1]
+    runs = _runs(voiced_at, False) if voiced_at is not None else []
+    mask_pauses = ([a for a, _b in runs], [b for _a, b in runs])
     pause_starts = [a for a, _b in pauses]
     pause_ends = [b for _a, b in pauses]
     speech_ends = [b for _a, b in speech]
@@ -195,7 +197,7 @@ def _plan_frames(
             pieces.append((cursor, min(last_speech + pad, total, limit)))
             break
         if cost is not None and voiced_at is not None:  # Silero: the lowest cost, pause or not
-            cursor = cut_at_lowest_cost(pieces, (cursor, limit), cost, voiced_at, (pause_starts, pause_ends),
+            cursor = cut_at_lowest_cost(pieces, (cursor, limit), cost, (mask_pauses, (pause_starts, pause_ends)),
                                         min_len, overlap, pad)
             nxt = _next_speech(speech, speech_ends, cursor)
             if nxt is None:

@@ -204,7 +204,7 @@ def silero_mask(audio: np.ndarray) -> SpeechMask | None:
     speech = hysteresis(smoothed, on, on - (ON - OFF))
     centres = np.minimum((np.arange(frames) * FRAME + FRAME // 2) // WINDOW, probs.size - 1)
     sure = ~hysteresis(smoothed) & ~speech  # below the package's own thresholds: no voice, not even a faint one
-    return SpeechMask(speech[centres], cut_cost(audio, probs[centres]), "silero", 0.1, by_cost=True,
+    return SpeechMask(speech[centres], cut_cost(audio, probs[centres]), "silero", 0.05, by_cost=True,
                       quiet=sure[centres])
 
 
