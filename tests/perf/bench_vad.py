@@ -2,6 +2,7 @@
 
     python tests/perf/bench_vad.py                  # cut accuracy at clean/10/5/0 dB + planning times
     python tests/perf/bench_vad.py --old REV        # also the Silero mask and planner of git revision REV
+    python tests/perf/bench_vad.py --repeats 1 --seeds 0 1 2 3 4 5 6   # 7 one-minute recordings, added up
 
 Cut accuracy: espeak-ng speech laid out word by word (positions exact) with babble, pink noise and a
 hum (tests/noisy_speech.py) at each SNR, cut for a model limit of `--max-s` seconds (with the 2 s
@@ -35,27 +36,37 @@ from app.asr.pipeline.segmentation import plan_pieces_with_cores  # noqa: E402
 from tests.noisy_speech import cut_report, noisy_recording  # noqa: E402
 
 
-def accuracy(max_s: float, repeats: int, old: tuple[object, object] | None) -> None:
-    """One row per SNR and planner: energy, Silero as planned at the `--old` revision (if given), Silero now."""
+def accuracy(max_s: float, repeats: int, seeds: list[int], old: tuple[object, object] | None) -> None:
+    """One row per SNR and planner: energy, Silero as planned at the `--old` revision (if given), Silero now.
+
+    With several `seeds` each row adds up the recordings made with them (different pauses and noise)."""
     print(f"| SNR | planner | pieces | longest s | cuts | cuts inside a word | words split | words lost "
-          f"| audio decoded s | detect s |  (max {max_s:g} s, {repeats} x 12 phrases)")
+          f"| audio decoded s | detect s |  (max {max_s:g} s, {repeats} x 12 phrases, seeds {seeds})")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    planners: list[tuple[str, object, object]] = [("energy", vad, segmentation)]
+    if old is not None:
+        planners.append(("silero (old)", *old))
+    planners.append(("silero", vad, segmentation))
     for snr in (None, 10.0, 5.0, 0.0):
-        rec = noisy_recording(snr, repeats=repeats)
-        planners: list[tuple[str, object, object]] = [("energy", vad, segmentation)]
-        if old is not None:
-            planners.append(("silero (old)", *old))
-        planners.append(("silero", vad, segmentation))
+        recs = [noisy_recording(snr, repeats=repeats, seed=seed) for seed in seeds]
         for label, vad_module, seg_module in planners:
-            t0 = time.perf_counter()
-            mask = vad_module.speech_mask(rec.audio, label.split()[0])  # type: ignore[attr-defined]
-            took = time.perf_counter() - t0
-            planned = seg_module.plan_pieces_with_cores(rec.audio, max_s, overlap_s=2.0, mask=mask)  # type: ignore[attr-defined]
-            r = cut_report([p for p, _ in planned], rec.words)
+            total = np.zeros(7)
+            longest, detector, total_took = 0.0, label, 0.0
+            for rec in recs:
+                t0 = time.perf_counter()
+                mask = vad_module.speech_mask(rec.audio, label.split()[0])  # type: ignore[attr-defined]
+                total_took += time.perf_counter() - t0
+                planned = seg_module.plan_pieces_with_cores(  # type: ignore[attr-defined]
+                    rec.audio, max_s, overlap_s=2.0, mask=mask)
+                r = cut_report([p for p, _ in planned], rec.words)
+                total += (r.pieces, r.cuts, r.cuts_in_words, r.words_split, r.words, r.words_lost, r.decoded_s)
+                longest = max(longest, r.longest_s)
+                detector = label if mask.detector == label.split()[0] else mask.detector
+            pieces, cuts, inside, split, words, lost, decoded = total
             name = "clean" if snr is None else f"{snr:g} dB"
-            print(f"| {name} | {label if mask.detector == label.split()[0] else mask.detector} | {r.pieces} "
-                  f"| {r.longest_s:.2f} | {r.cuts} | {r.cuts_in_words} ({100 * (1 - r.cut_accuracy):.0f} %) "
-                  f"| {r.words_split} / {r.words} | {r.words_lost} | {r.decoded_s:.1f} | {took:.2f} |", flush=True)
+            print(f"| {name} | {detector} | {pieces:.0f} | {longest:.2f} | {cuts:.0f} | {inside:.0f} "
+                  f"({100 * inside / max(cuts, 1):.0f} %) | {split:.0f} / {words:.0f} | {lost:.0f} | {decoded:.1f} "
+                  f"| {total_took:.2f} |", flush=True)
 
 
 def synthetic_mask(minutes: float, seed: int = 0) -> np.ndarray:
@@ -125,12 +136,18 @@ def silero_speed(minutes: float) -> None:
     vad.speech_probabilities(audio)
     took = time.perf_counter() - t0
     print(f"\nSilero over {minutes:g} min of audio: {took:.1f} s ({minutes * 60 / took:.0f}x real time)")
+    frames = -(-len(audio) // 160)
+    t0 = time.perf_counter()
+    vad.cut_cost(audio, np.zeros(frames, dtype=np.float32))
+    took = time.perf_counter() - t0
+    print(f"cut cost (voice-band level) over {minutes:g} min: {took:.1f} s ({minutes * 60 / took:.0f}x real time)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-s", type=float, nargs="+", default=[8.0, 30.0])
     parser.add_argument("--repeats", type=int, default=3, help="times the 12 phrases are spoken")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one recording per seed, rows add up")
     parser.add_argument("--old", help="git revision whose planner to time as well")
     parser.add_argument("--silero-minutes", type=float, default=20.0)
     parser.add_argument("--no-accuracy", action="store_true", help="only the timings")
@@ -138,7 +155,7 @@ def main() -> None:
     print(f"energy detector: {segmentation.__name__}.voiced_frames; Silero available: {vad.silero_available()}")
     old = (_load_old(args.old, "vad"), _load_old(args.old)) if args.old else None
     for max_s in [] if args.no_accuracy else args.max_s:
-        accuracy(max_s, args.repeats, old)
+        accuracy(max_s, args.repeats, args.seeds, old)
     planning(args.old)
     silero_speed(args.silero_minutes)
 
