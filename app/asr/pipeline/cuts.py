@@ -74,7 +74,8 @@ def cut_at_lowest_cost(
         if silent is not None:
             end = min(cut, silent[0] + pad)
         elif overlap > 0:  # noisy: keep what may be the faint end of a word
-            hi = max(cut, min(cut + TAIL_MAX, pause[1] - ONSET_GUARD, limit))
+            # (never as far as the next piece's earliest end: pieces stay in order)
+            hi = max(cut, min(cut + min(TAIL_MAX, min_len - 1), pause[1] - ONSET_GUARD, limit))
             lo = min(cut + TAIL_MIN, hi)
             end = valley(values, 0.0, lo, hi) if hi > lo else hi
         else:
