@@ -7,6 +7,7 @@ these pin the rules of `app.asr.pipeline.cuts` on arrays small enough to check b
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.asr.pipeline.cuts import START_REACH, context_at_lowest_cost, cut_at_lowest_cost, valley
 from app.asr.pipeline.levels import FRAME, band_levels, frame_levels
@@ -89,8 +90,10 @@ def test_context_starts_at_the_lowest_cost_near_the_wanted_point() -> None:
     assert context_at_lowest_cost(cores, (cost, 0.01), 250, 900) == [(0, 800), (700, 1600)]
 
 
-def test_planning_by_cost_keeps_every_voiced_frame_and_the_limit() -> None:
-    """A 3-minute synthetic mask with a noisy cost: pieces within 8 s, everything voiced inside a piece."""
+@pytest.mark.parametrize("max_s", [8.0, 0.5])
+def test_planning_by_cost_keeps_every_voiced_frame_and_the_limit(max_s: float) -> None:
+    """A 3-minute synthetic mask with a noisy cost: pieces within the limit and in order, everything that
+    is not quiet inside a piece."""
     rng = np.random.default_rng(5)
     frames = 18_000
     voiced = np.zeros(frames, dtype=bool)
@@ -103,13 +106,13 @@ def test_planning_by_cost_keeps_every_voiced_frame_and_the_limit() -> None:
     quiet = ~voiced
     quiet[rng.random(frames) < 0.3] = False  # some pauses may hold faint speech: not to be left out
     mask = SpeechMask(voiced, cost, "synthetic", 0.1, by_cost=True, quiet=quiet)
-    planned = plan_pieces_with_cores(np.zeros(frames * FRAME, np.float32), 8.0, overlap_s=2.0, mask=mask)
+    planned = plan_pieces_with_cores(np.zeros(frames * FRAME, np.float32), max_s, overlap_s=2.0, mask=mask)
     covered = np.zeros(frames, dtype=bool)
     for piece, _core in planned:
-        assert 0 < piece.length <= 8 * SR
+        assert 0 < piece.length <= max_s * SR
         covered[piece.start // FRAME : piece.end // FRAME] = True
     assert covered[~quiet].all()
-    assert all(a.start < b.start for (a, _), (b, _) in zip(planned, planned[1:], strict=False))
+    assert all(a.start < b.start and a.end <= b.end for (a, _), (b, _) in zip(planned, planned[1:], strict=False))
 
 
 def test_band_levels_hear_the_voice_band_and_not_the_hum() -> None:
