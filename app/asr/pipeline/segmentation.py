@@ -7,7 +7,9 @@ in dB is compared with a threshold that adapts to the recording (a margin above 
 the best pause before the model's maximum length (long pauses and late pauses score best),
 silence-only stretches are left out (times stay absolute because a piece is a range of the original
 samples), and only where no pause exists at all is the audio cut hard, with `overlap_s` of overlap so
-the stitcher can rejoin the words on both sides.
+the stitcher can rejoin the words on both sides. With Silero's mask, which comes with a cut cost per frame,
+every cut goes to the lowest cost instead (pause or not; see `app.asr.pipeline.cuts`), and only the pauses
+that Silero is sure hold no voice at all are left out.
 
 Planning is linear in the number of pauses: the walk looks pauses up by bisection and each pause is
 scored by at most max_piece / min_piece windows (about 3).
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.asr.pipeline.cuts import context_at_lowest_cost, cut_at_lowest_cost, valley
 from app.asr.pipeline.levels import FRAME, SAMPLE_RATE, frame_levels, voiced_frames  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
@@ -110,7 +113,8 @@ def plan_pieces_with_cores(
 
         mask = speech_mask(audio, detector)
     voiced = mask.voiced
-    if n == 0 or not voiced.any():
+    keep = voiced if mask.quiet is None else ~mask.quiet  # what no piece may leave out
+    if n == 0 or not keep.any():
         return []
     fps = SAMPLE_RATE / FRAME
     full = max(int(max_piece_s * fps), 1)
@@ -122,11 +126,16 @@ def plan_pieces_with_cores(
     overlap = min(int(overlap_s * fps), core_max // 2)
     pad = int(pad_s * fps)
 
-    pauses = _runs(voiced, False)
-    speech = _runs(voiced, True)
+    pauses = _runs(keep, False)
+    speech = _runs(keep, True)
+    cost = (mask.cost, mask.tolerance)
     cores = _plan_frames(speech, pauses, voiced.size, core_max, min_len, overlap, pad, int(min_pause_s * fps),
-                         (mask.cost, mask.tolerance))
-    pieces = _add_context(cores, pauses, context, full) if context > 0 else cores
+                         cost, voiced if mask.by_cost else None)
+    pieces = cores
+    if context > 0 and mask.by_cost:
+        pieces = context_at_lowest_cost(cores, cost, context, full)
+    elif context > 0:
+        pieces = _add_context(cores, pauses, context, full)
     out = []
     for (a, b), (ca, cb) in zip(pieces, cores, strict=True):
         end = min(b * FRAME, n)
@@ -164,13 +173,20 @@ def _plan_frames(
     pad: int,
     min_pause: int,
     cost: tuple[np.ndarray, float] | None = None,
+    voiced_at: np.ndarray | None = None,
 ) -> list[tuple[int, int]]:
     """The greedy walk over frames; see `plan_pieces`.
 
     Where the window holds no real pause, the cut goes to the lowest `cost` (the least speech-like
     frame, within the cost's tolerance the latest one) and is overlapped; without a cost, to the limit.
+    With `voiced_at` (the speech mask, when it comes with a cut cost: Silero) every cut goes to the lowest
+    cost, pause or not (`app.asr.pipeline.cuts`); `speech` and `pauses` are then the stretches that pieces
+    must keep and may leave out.
     """
     last_speech = speech[-1][1]
+    runs = _runs(voiced_at, False) if voiced_at is not None else []
+    mask_pauses = ([a for a, _b in runs], [b for _a, b in runs])
+    pause_starts = [a for a, _b in pauses]
     pause_ends = [b for _a, b in pauses]
     speech_ends = [b for _a, b in speech]
     pieces: list[tuple[int, int]] = []
@@ -180,12 +196,20 @@ def _plan_frames(
         if last_speech <= limit:
             pieces.append((cursor, min(last_speech + pad, total, limit)))
             break
+        if cost is not None and voiced_at is not None:  # Silero: the lowest cost, pause or not
+            cursor = cut_at_lowest_cost(pieces, (cursor, limit), cost, (mask_pauses, (pause_starts, pause_ends)),
+                                        min_len, overlap, pad)
+            nxt = _next_speech(speech, speech_ends, cursor)
+            if nxt is None:
+                break
+            cursor = max(cursor, nxt - pad)
+            continue
         cut = _best_pause(pauses, pause_ends, cursor, limit, min_len, min_pause)
         if cost is not None and (cut is None or not cut[2]):  # no real pause: the quietest point, overlapped
-            end = _valley(cost[0], cost[1], cursor + max(min_len, overlap + 1), limit)
+            end = valley(cost[0], cost[1], cursor + max(min_len, overlap + 1), limit)
             pieces.append((cursor, end))
             # the next piece starts at least `overlap` earlier, at the quietest point of the half second before
-            cursor = _valley(cost[0], cost[1], max(end - overlap - 50, cursor + 1), end - overlap)
+            cursor = valley(cost[0], cost[1], max(end - overlap - 50, cursor + 1), end - overlap)
         elif cut is None:  # last resort: a hard cut, overlapped
             pieces.append((cursor, limit))
             cursor = limit - overlap
@@ -205,16 +229,6 @@ def _plan_frames(
             break
         cursor = max(cursor, nxt - pad)
     return pieces
-
-
-def _valley(cost: np.ndarray, tolerance: float, lo: int, hi: int, latest: bool = True) -> int:
-    """The latest (or earliest) frame in (lo, hi] whose cost is within `tolerance` of the lowest there
-    (hi if the range is empty)."""
-    window = cost[lo + 1 : hi + 1]
-    if window.size == 0:
-        return hi
-    good = np.flatnonzero(window <= window.min() + tolerance)
-    return lo + 1 + int(good[-1] if latest else good[0])
 
 
 def _best_pause(
