@@ -82,18 +82,25 @@ def model_class(model_type: str) -> Any:
 def load_ar_model(
     folder: Path, model_type: str, device: torch.device, dtype: torch.dtype
 ) -> Any:
-    """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode."""
+    """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode.
+
+    On a CPU the weights are read into the process's own memory tensor by tensor (`app.asr.models.weight_files`)
+    rather than left in a file mapping, so that converting them (int8) frees what it replaces.
+    """
     cls = model_class(model_type)
     try:
-        model, info = cls.from_pretrained(
-            str(folder),
-            output_loading_info=True,
-            dtype=dtype,
-            use_safetensors=True,
-            trust_remote_code=False,
-            attn_implementation=_attn_argument(device),
-            local_files_only=True,
-        )
+        if device.type == "cpu":
+            model, info = _from_pretrained_read(cls, Path(folder), dtype)
+        else:
+            model, info = cls.from_pretrained(
+                str(folder),
+                output_loading_info=True,
+                dtype=dtype,
+                use_safetensors=True,
+                trust_remote_code=False,
+                attn_implementation=_attn_argument(device),
+                local_files_only=True,
+            )
     except torch.cuda.OutOfMemoryError:
         raise ModelError(f"The GPU has too little free memory to load {Path(folder).name}; "
                          "close other GPU programs or use --device cpu.") from None
@@ -106,6 +113,32 @@ def load_ar_model(
             f"The weights in {folder} do not fit the model ({len(missing)} missing or misshapen, e.g. {missing[0]})."
         )
     return model.to(device).eval()
+
+
+def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[Any, dict[str, Any]]:
+    """`cls.from_pretrained(folder)` on the CPU with the weights read by `pread` (`lazy_state_dict`): the same
+    config, weights and generation config, in memory the process owns."""
+    from transformers import GenerationConfig
+
+    from app.asr.models.weight_files import lazy_state_dict
+
+    config = cls.config_class.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+    generation = None
+    if (folder / "generation_config.json").is_file():
+        generation = GenerationConfig.from_pretrained(str(folder), local_files_only=True)
+    with lazy_state_dict(folder) as weights:
+        model, info = cls.from_pretrained(
+            None,
+            config=config,
+            state_dict=weights,
+            generation_config=generation,
+            output_loading_info=True,
+            dtype=dtype,
+            trust_remote_code=False,
+            attn_implementation=_attn_argument(torch.device("cpu")),
+        )
+    model.config.name_or_path = str(folder)
+    return model, info
 
 
 def precision_plan(device: torch.device, precision: str | None = None) -> Any:
@@ -158,13 +191,30 @@ def apply_precision(model: Any, plan: Any) -> torch.dtype:
         # the language model first: it shrinks by half before the output layer needs an fp32 copy (peak memory)
         convert(inner.language_model, "int8")
         # a copy of the output layer is quantized even where it is tied to the input embeddings
-        head = torch.nn.Linear(model.lm_head.in_features, model.lm_head.out_features, bias=False)
-        head.weight = torch.nn.Parameter(model.lm_head.weight.detach().float(), requires_grad=False)
-        model.lm_head = convert(head, "int8")
+        model.lm_head = _int8_output_layer(model)
     else:
         convert(inner.language_model, plan.llm)
         convert(model.lm_head, plan.llm)
     return torch_dtype(plan.encoder)  # type: ignore[no-any-return]
+
+
+def _int8_output_layer(model: Any) -> Any:
+    """An int8 copy of `model.lm_head` (a copy even where it is tied to the input embeddings).
+
+    At most one fp32 copy of its weight exists at a time, and the bf16 layer is let go before quantizing:
+    the fp32 layer is built on the meta device (no random fp32 weight allocated and initialised only to be
+    replaced) and takes the model's place while it is quantized.
+    """
+    from app.asr.models.precision import convert
+
+    old = model.lm_head
+    head = torch.nn.Linear(old.in_features, old.out_features, bias=old.bias is not None, device="meta")
+    head.weight = torch.nn.Parameter(old.weight.detach().float(), requires_grad=False)
+    if old.bias is not None:
+        head.bias = torch.nn.Parameter(old.bias.detach().float(), requires_grad=False)
+    model.lm_head = head  # the bf16 layer goes now (where tied, its weight stays with the input embeddings)
+    del old
+    return convert(head, "int8")
 
 
 def _first_line(exc: BaseException) -> str:
