@@ -85,11 +85,12 @@ def load_ar_model(
     """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode.
 
     On a CPU the weights are read into the process's own memory tensor by tensor (`app.asr.models.weight_files`)
-    rather than left in a file mapping, so that converting them (int8) frees what it replaces.
+    rather than left in a file mapping, so that converting them (int8) frees what it replaces; a folder with a
+    LoRA adapter is left to transformers, which loads the adapter with it.
     """
     cls = model_class(model_type)
     try:
-        if device.type == "cpu":
+        if device.type == "cpu" and not (Path(folder) / "adapter_config.json").exists():
             model, info = _from_pretrained_read(cls, Path(folder), dtype)
         else:
             model, info = cls.from_pretrained(
@@ -116,8 +117,8 @@ def load_ar_model(
 
 
 def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[Any, dict[str, Any]]:
-    """`cls.from_pretrained(folder)` on the CPU with the weights read by `pread` (`lazy_state_dict`): the same
-    config, weights and generation config, in memory the process owns."""
+    """What transformers' `from_pretrained` gives for `folder` on the CPU, with the weights read by `pread`
+    (`lazy_state_dict`): the same config, weights and generation config, in memory the process owns."""
     from transformers import GenerationConfig
 
     from app.asr.models.weight_files import lazy_state_dict
@@ -125,7 +126,7 @@ def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[A
     config = cls.config_class.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     generation = None
     if (folder / "generation_config.json").is_file():
-        generation = GenerationConfig.from_pretrained(str(folder), local_files_only=True)
+        generation = GenerationConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     with lazy_state_dict(folder) as weights:
         model, info = cls.from_pretrained(
             None,

@@ -1,0 +1,131 @@
+"""Loading an AR model on the CPU in int8 holds little more memory than the converted model itself.
+
+What a user relies on: the full-size 4.1-2b (4.5 GB in bf16) converted to int8 must fit a machine with 8 GB.
+The conversion frees every weight it replaces as soon as it replaces it (not when Python's cyclic garbage
+collector happens to run: these tests run with it switched off), no fp32 copy of a large matrix stays
+behind, the weights are read into the process's own memory rather than kept in a file mapping whose pages
+stay counted, and none of this changes a number the model computes.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import shutil
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from app.asr.models.loading import apply_precision, load_ar_model, model_class
+from app.asr.models.precision import PrecisionPlan, int8_available
+from app.asr.models.quantize import WideEmbedding
+from app.asr.models.weight_files import weight_files
+from app.core.errors import ModelError
+from tests.tiny_models import shared_tiny
+
+TYPES = {"granite": "granite_speech", "plus": "granite_speech_plus"}
+needs_int8 = pytest.mark.skipif(not int8_available(), reason="this torch has no int8 kernels for this CPU")
+
+
+@pytest.fixture
+def no_cyclic_gc() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@needs_int8
+@pytest.mark.parametrize("kind", ["granite", "plus"])
+def test_int8_conversion_frees_every_weight_it_replaces(tmp_path_factory, no_cyclic_gc, kind: str) -> None:
+    model = load_ar_model(shared_tiny(tmp_path_factory, kind), TYPES[kind], torch.device("cpu"), torch.bfloat16)
+    llm = model.model.language_model
+    replaced = [weakref.ref(m.weight) for m in llm.modules() if isinstance(m, torch.nn.Linear)]
+    head = weakref.ref(model.lm_head.weight)
+    table = llm.embed_tokens.weight
+    tied = head() is table
+    assert replaced and tied == (kind == "plus")
+
+    apply_precision(model, PrecisionPlan("cpu", "bf16", "int8", "test"))
+
+    assert [r for r in replaced if r() is not None] == []
+    assert (head() is None) == (not tied)  # a tied output layer's weight is the embedding table, kept
+    assert llm.embed_tokens.weight is table and table.dtype == torch.bfloat16  # not upcast: read out in fp32
+    hidden = model.config.text_config.hidden_size
+    large_floats = [name for name, p in [*llm.named_parameters(), *model.lm_head.named_parameters()]
+                    if p.is_floating_point() and p.numel() > hidden and p is not table]
+    assert large_floats == []
+    assert not any(type(m) is torch.nn.Linear for m in [*llm.modules(), model.lm_head])
+
+
+def test_wide_embedding_gives_the_fp32_tables_numbers() -> None:
+    torch.manual_seed(0)
+    table = torch.nn.Embedding(50, 16, padding_idx=3).to(torch.bfloat16)
+    ids = torch.tensor([[0, 3, 49, 7], [7, 7, 1, 2]])
+    wide = WideEmbedding(50, 16, padding_idx=3)
+    wide.weight = table.weight
+    out = wide(ids)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, torch.nn.functional.embedding(ids, table.weight.float(), padding_idx=3))
+
+
+def test_cpu_weights_are_read_not_left_in_a_file_mapping(tmp_path, tmp_path_factory) -> None:
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("needs Linux's /proc to see the file mappings")
+    folder = tmp_path / "granite"
+    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
+    model = load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.bfloat16)
+    assert str(folder / "model.safetensors") not in maps.read_text()
+    assert next(model.parameters()).dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("kind", ["granite", "plus"])
+def test_cpu_reader_loads_what_transformers_loads(tmp_path_factory, kind: str) -> None:
+    folder = shared_tiny(tmp_path_factory, kind)
+    ours = load_ar_model(folder, TYPES[kind], torch.device("cpu"), torch.float32)
+    theirs = model_class(TYPES[kind]).from_pretrained(str(folder), dtype=torch.float32, attn_implementation="sdpa",
+                                                      local_files_only=True).eval()
+    a, b = ours.state_dict(), theirs.state_dict()
+    assert sorted(a) == sorted(b)
+    assert all(torch.equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
+    assert ours.config.to_dict() == theirs.config.to_dict()
+    assert ours.generation_config.to_dict() == theirs.generation_config.to_dict()
+    assert (ours.lm_head.weight is ours.get_input_embeddings().weight) == (kind == "plus")
+
+
+def test_sharded_weights_are_read_from_the_index_and_a_ctc_head_is_not_one(tmp_path, tmp_path_factory) -> None:
+    source = shared_tiny(tmp_path_factory, "granite")
+    whole = load_ar_model(source, "granite_speech", torch.device("cpu"), torch.float32)
+    folder = tmp_path / "sharded"
+    shutil.copytree(source, folder)
+    (folder / "model.safetensors").unlink()
+    whole.save_pretrained(folder, safe_serialization=True, max_shard_size="200KB")
+    (folder / "out_llm.safetensors").write_bytes(b"not the model's weights")
+    shards = weight_files(folder)
+    assert len(shards) > 1 and all(p.name.startswith("model-") for p in shards)
+    loaded = load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
+    a, b = loaded.state_dict(), whole.state_dict()
+    assert sorted(a) == sorted(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+    index = folder / "model.safetensors.index.json"
+    names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+    (folder / names[-1]).unlink()
+    with pytest.raises(ModelError, match=rf"^The model in .* is incomplete: {names[-1]} is missing\.$"):
+        load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
+    index.write_text("{broken")
+    with pytest.raises(ModelError, match=r"^The weight index model.safetensors.index.json in .* is damaged\.$"):
+        load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
+
+
+def test_a_damaged_weight_file_is_one_sentence(tmp_path, tmp_path_factory) -> None:
+    folder = tmp_path / "damaged"
+    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
+    (folder / "model.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError, match=r"^The weight file model.safetensors in .* cannot be read"):
+        load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
