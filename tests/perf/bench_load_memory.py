@@ -19,6 +19,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -54,7 +55,7 @@ def use_layers(layers: int | None) -> None:
     bench_asr.full_shapes = shapes
 
 
-def build() -> torch.nn.Module:
+def build() -> Any:
     from bench_asr import build_runner
 
     return build_runner("2b", torch.device("cpu"), torch.bfloat16, tiny=False).model
@@ -88,17 +89,17 @@ def main() -> int:
             p.error("folder needs a folder")
         load, apply = loading.load_ar_model, loading.apply_precision
 
-        def timed_load(*a: object, **k: object) -> object:
-            out = load(*a, **k)  # type: ignore[arg-type]
+        def timed_load(*a: Any, **k: Any) -> Any:
+            out = load(*a, **k)
             mark("from_pretrained in bf16")
             return out
 
-        def timed_apply(*a: object, **k: object) -> object:
-            out = apply(*a, **k)  # type: ignore[arg-type]
+        def timed_apply(*a: Any, **k: Any) -> Any:
+            out = apply(*a, **k)
             mark("converted: encoder bf16, LLM int8")
             return out
 
-        loading.load_ar_model, loading.apply_precision = timed_load, timed_apply  # type: ignore[assignment]
+        loading.load_ar_model, loading.apply_precision = timed_load, timed_apply
         _model, _dtype, plan = loading.load_ar_model_with_precision(args.folder, "granite_speech",
                                                                      torch.device("cpu"), "int8")
         print(json.dumps({"plan": plan.describe()}))
