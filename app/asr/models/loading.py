@@ -80,18 +80,20 @@ def model_class(model_type: str) -> Any:
 
 
 def load_ar_model(
-    folder: Path, model_type: str, device: torch.device, dtype: torch.dtype
+    folder: Path, model_type: str, device: torch.device, dtype: torch.dtype, int8_layers: bool = False
 ) -> Any:
     """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode.
 
     On a CPU the weights are read into the process's own memory tensor by tensor (`app.asr.models.weight_files`)
     rather than left in a file mapping, so that converting them (int8) frees what it replaces; a folder with a
-    LoRA adapter is left to transformers, which loads the adapter with it.
+    LoRA adapter is left to transformers, which loads the adapter with it. `int8_layers` (CPU): the language
+    model's decoder layers and output layer come out in int8, each decoder layer converted as it is read
+    (`app.asr.models.streamed_int8`); `apply_precision` does the rest.
     """
     cls = model_class(model_type)
     try:
         if device.type == "cpu" and not (Path(folder) / "adapter_config.json").exists():
-            model, info = _from_pretrained_read(cls, Path(folder), dtype)
+            model, info = _from_pretrained_read(cls, Path(folder), dtype, int8_layers)
         else:
             model, info = cls.from_pretrained(
                 str(folder),
@@ -116,18 +118,24 @@ def load_ar_model(
     return model.to(device).eval()
 
 
-def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[Any, dict[str, Any]]:
+def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype,
+                          int8_layers: bool = False) -> tuple[Any, dict[str, Any]]:
     """What transformers' `from_pretrained` gives for `folder` on the CPU, with the weights read by `pread`
     (`lazy_state_dict`): the same config, weights and generation config, in memory the process owns."""
     from transformers import GenerationConfig
 
+    from app.asr.models.streamed_int8 import add_int8_layers, split_off_layers, without_decoder_layers
     from app.asr.models.weight_files import lazy_state_dict
 
     config = cls.config_class.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+    layers = 0
+    if int8_layers:
+        config, layers = without_decoder_layers(config)
     generation = None
     if (folder / "generation_config.json").is_file():
         generation = GenerationConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     with lazy_state_dict(folder) as weights:
+        weights, layer_weights = split_off_layers(weights) if int8_layers else (weights, {})
         model, info = cls.from_pretrained(
             None,
             config=config,
@@ -138,6 +146,9 @@ def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[A
             trust_remote_code=False,
             attn_implementation=_attn_argument(torch.device("cpu")),
         )
+        if int8_layers:  # the output layer first: memory is lowest before the decoder layers arrive
+            model.lm_head = _int8_output_layer(model)
+            add_int8_layers(model, layer_weights, layers, dtype, folder)
     model.config.name_or_path = str(folder)
     return model, info
 
@@ -159,8 +170,9 @@ def load_ar_model_with_precision(
 ) -> tuple[Any, torch.dtype, Any]:
     """`load_ar_model` in the formats of `precision_plan`: (model, the encoder's dtype, the plan).
 
-    On a CPU the model is read in bf16 when no stage needs fp32 weights (a lower peak of memory: int8
-    is quantized from it layer by layer), and torch computes with one thread per physical core.
+    On a CPU the model is read in bf16 when no stage needs fp32 weights, an int8 language model is quantized
+    layer by layer as it is read (the bf16 model is never in memory whole: the peak stays near the result),
+    and torch computes with one thread per physical core.
     """
     from app.asr.models.precision import torch_dtype
 
@@ -172,7 +184,8 @@ def load_ar_model_with_precision(
 
     use_physical_cores()
     light = plan.encoder == "bf16" and plan.llm in ("bf16", "int8")
-    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32)
+    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32,
+                          int8_layers=plan.llm == "int8")
     return model, apply_precision(model, plan), plan
 
 
@@ -192,7 +205,8 @@ def apply_precision(model: Any, plan: Any) -> torch.dtype:
         # the language model first: it shrinks by half before the output layer needs an fp32 copy (peak memory)
         convert(inner.language_model, "int8")
         # a copy of the output layer is quantized even where it is tied to the input embeddings
-        model.lm_head = _int8_output_layer(model)
+        if isinstance(model.lm_head, torch.nn.Linear):  # not yet (`load_ar_model(int8_layers=True)` does it)
+            model.lm_head = _int8_output_layer(model)
     else:
         convert(inner.language_model, plan.llm)
         convert(model.lm_head, plan.llm)

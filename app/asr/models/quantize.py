@@ -53,8 +53,9 @@ def _quantize_children(module: Any, quantize: Callable[..., Any]) -> None:
     for name, child in children:
         if isinstance(child, torch.nn.Linear):
             setattr(module, name, _quantize_piece(torch.nn.Sequential(child.float()), quantize)[0])
-        elif type(child) is torch.nn.Embedding:
-            setattr(module, name, _wide(child))
+        elif isinstance(child, torch.nn.Embedding):
+            if not isinstance(child, WideEmbedding):  # (converting twice changes nothing)
+                setattr(module, name, _wide(child))
         elif sum(p.numel() for p in child.parameters()) > _PIECE and any(True for _ in child.children()):
             _quantize_children(child, quantize)
         else:
