@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from app.asr.models import precision
 from app.asr.models.loading import apply_precision, load_ar_model, model_class
 from app.asr.models.precision import PrecisionPlan, int8_available
 from app.asr.models.quantize import WideEmbedding
@@ -27,6 +28,8 @@ from app.core.errors import ModelError
 from tests.tiny_models import shared_tiny
 
 TYPES = {"granite": "granite_speech", "plus": "granite_speech_plus"}
+CPU = torch.device("cpu")
+PLAN = PrecisionPlan("cpu", "bf16", "int8", "test")
 needs_int8 = pytest.mark.skipif(not int8_available(), reason="this torch has no int8 kernels for this CPU")
 
 
@@ -129,3 +132,114 @@ def test_a_damaged_weight_file_is_one_sentence(tmp_path, tmp_path_factory) -> No
     (folder / "model.safetensors").write_bytes(b"\x00" * 64)
     with pytest.raises(ModelError, match=r"^The weight file model.safetensors in .* cannot be read"):
         load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
+
+
+# ---- the decoder layers quantized as they are read ----------------------------------------------------------
+
+
+def _int8_state(model: torch.nn.Module) -> dict[str, object]:
+    """Every tensor the model computes with: float tensors, and each int8 layer's weights, scales and bias."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    out: dict[str, object] = {k: v for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
+    for name, m in model.named_modules():
+        if isinstance(m, DynamicLinear):
+            w = m.weight()
+            out[name] = (w.int_repr(), w.q_per_channel_scales(), w.q_per_channel_zero_points(), m.bias())
+    return out
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return a.dtype == b.dtype and torch.equal(a, b)
+    return a is None and b is None
+
+
+def _logits(model: torch.nn.Module) -> torch.Tensor:
+    ids = torch.arange(3, 40).reshape(1, -1)
+    with torch.inference_mode():
+        return model(input_ids=ids).logits
+
+
+@needs_int8
+@pytest.mark.parametrize("kind", ["granite", "plus"])
+def test_layers_quantized_as_they_are_read_compute_what_the_whole_model_does(tmp_path_factory, kind: str) -> None:
+    folder = shared_tiny(tmp_path_factory, kind)
+    whole = load_ar_model(folder, TYPES[kind], CPU, torch.bfloat16)
+    apply_precision(whole, PLAN)
+    streamed = load_ar_model(folder, TYPES[kind], CPU, torch.bfloat16, int8_layers=True)
+    apply_precision(streamed, PLAN)
+    a, b = _int8_state(whole), _int8_state(streamed)
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if not _same(a[k], b[k])] == []
+    assert torch.equal(_logits(whole), _logits(streamed))
+    assert str(whole) == str(streamed)
+    assert streamed.config.text_config.num_hidden_layers == len(streamed.model.language_model.layers) > 0
+
+
+@needs_int8
+def test_each_layer_is_freed_in_bf16_before_the_next_is_read(tmp_path_factory, monkeypatch, no_cyclic_gc) -> None:
+    earlier: list[weakref.ref[torch.Tensor]] = []
+    still_alive: list[int] = []
+    real = precision.convert
+
+    def watching(module: torch.nn.Module, to: str) -> torch.nn.Module:
+        still_alive.append(sum(r() is not None for r in earlier))
+        earlier.extend(weakref.ref(m.weight) for m in module.modules() if isinstance(m, torch.nn.Linear))
+        return real(module, to)
+
+    monkeypatch.setattr(precision, "convert", watching)
+    model = load_ar_model(shared_tiny(tmp_path_factory, "granite"), "granite_speech", CPU, torch.bfloat16,
+                          int8_layers=True)
+    layers = model.config.text_config.num_hidden_layers
+    assert len(still_alive) == layers + 1  # the output layer, then each decoder layer
+    assert still_alive == [0] * (layers + 1)
+    assert [r for r in earlier if r() is not None] == []
+
+
+def _module_layout(source: Path, folder: Path) -> Path:
+    """The tiny model saved with its weights named as the model's modules are (model.language_model.layers...),
+    not as transformers saves them (the Hub layout, language_model.model.layers...)."""
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(source, folder)
+    weights = load_file(str(source / "model.safetensors"))
+
+    def named(key: str) -> str:
+        if key == "language_model.lm_head.weight":
+            return "lm_head.weight"
+        if key.startswith("language_model.model."):
+            return "model.language_model." + key[len("language_model.model."):]
+        return "model." + key
+
+    assert any(k.startswith("language_model.model.layers.") for k in weights)
+    save_file({named(k): v for k, v in weights.items()}, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    return folder
+
+
+@needs_int8
+def test_either_key_layout_streams_the_same_layers(tmp_path, tmp_path_factory) -> None:
+    source = shared_tiny(tmp_path_factory, "granite")
+    other = _module_layout(source, tmp_path / "named")
+    a, b = load_ar_model(source, "granite_speech", CPU, torch.float32).state_dict(), \
+        load_ar_model(other, "granite_speech", CPU, torch.float32).state_dict()
+    assert sorted(a) == sorted(b) and all(torch.equal(a[k], b[k]) for k in a)  # transformers reads both layouts
+    hub = _int8_state(load_ar_model(source, "granite_speech", CPU, torch.bfloat16, int8_layers=True))
+    named = _int8_state(load_ar_model(other, "granite_speech", CPU, torch.bfloat16, int8_layers=True))
+    assert sorted(hub) == sorted(named) and [k for k in hub if not _same(hub[k], named[k])] == []
+
+
+@needs_int8
+def test_a_missing_layer_weight_is_one_sentence_not_a_random_layer(tmp_path, tmp_path_factory) -> None:
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "partial"
+    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
+    weights = load_file(str(folder / "model.safetensors"))
+    del weights["language_model.model.layers.1.mlp.up_proj.weight"]
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    with pytest.raises(ModelError, match=r"^The weights in .* do not fit the model \(1 missing or misshapen, "
+                                         r"e\.g\. language-model layer 1: mlp\.up_proj\.weight\)\.$"):
+        load_ar_model(folder, "granite_speech", CPU, torch.bfloat16, int8_layers=True)
