@@ -177,6 +177,8 @@ def test_layers_quantized_as_they_are_read_compute_what_the_whole_model_does(tmp
     assert torch.equal(_logits(whole), _logits(streamed))
     assert str(whole) == str(streamed)
     assert streamed.config.text_config.num_hidden_layers == len(streamed.model.language_model.layers) > 0
+    assert streamed.config.to_dict() == whole.config.to_dict()
+    assert streamed.generation_config.to_dict() == whole.generation_config.to_dict()
 
 
 @needs_int8
