@@ -3,6 +3,7 @@
     python tests/perf/bench_load_memory.py direct                # build the full-size model in bf16, convert it
     python tests/perf/bench_load_memory.py save /tmp/ar-full     # write a full-size random folder (4.5 GB of disk)
     python tests/perf/bench_load_memory.py folder /tmp/ar-full   # the app's path: load_ar_model_with_precision
+    ... folder /tmp/ar-full --tokens 20                          # then one 30 s piece, 20 tokens (ARRunner)
     ... --layers 8                                               # 8 of 40 LLM layers, 4 of 16 encoder layers
 
 Prints one JSON line per stage: the resident memory now (VmRSS, of which file-backed pages RssFile), the peak
@@ -61,11 +62,27 @@ def build() -> Any:
     return build_runner("2b", torch.device("cpu"), torch.bfloat16, tiny=False).model
 
 
+def transcribe(model: Any, dtype: torch.dtype, folder: Path, tokens: int) -> None:
+    """One 30 s piece of noise through the app's runner, held to `tokens` output tokens."""
+    import numpy as np
+    from bench_asr import bench_tokenizer
+
+    from app.asr.granite.ar_runner import ARRunner
+    from app.asr.granite.prompts import instruction
+    from app.asr.models.registry import MODELS
+
+    runner = ARRunner(model, bench_tokenizer(False), MODELS["2b"], folder, torch.device("cpu"), dtype)
+    piece = (0.1 * np.random.default_rng(0).standard_normal(30 * 16000)).astype(np.float32)
+    runner.generate_ids([piece], instruction("granite", "punctuated"), tokens, min_new_tokens=tokens)
+    mark(f"transcribed 30 s, {tokens} tokens")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=("direct", "save", "folder"))
     p.add_argument("folder", nargs="?", type=Path)
     p.add_argument("--layers", type=int, default=None)
+    p.add_argument("--tokens", type=int, default=0, help="folder: then transcribe 30 s of noise to this many tokens")
     args = p.parse_args()
     from app.asr.models import loading
     from app.asr.models.hardware import use_physical_cores
@@ -91,7 +108,7 @@ def main() -> int:
 
         def timed_load(*a: Any, **k: Any) -> Any:
             out = load(*a, **k)
-            mark("from_pretrained in bf16")
+            mark("load_ar_model (int8 decoder layers as read)")
             return out
 
         def timed_apply(*a: Any, **k: Any) -> Any:
@@ -100,9 +117,11 @@ def main() -> int:
             return out
 
         loading.load_ar_model, loading.apply_precision = timed_load, timed_apply
-        _model, _dtype, plan = loading.load_ar_model_with_precision(args.folder, "granite_speech",
-                                                                     torch.device("cpu"), "int8")
+        model, dtype, plan = loading.load_ar_model_with_precision(args.folder, "granite_speech",
+                                                                  torch.device("cpu"), "int8")
         print(json.dumps({"plan": plan.describe()}))
+        if args.tokens:
+            transcribe(model, dtype, args.folder, args.tokens)
     return 0
 
 
