@@ -77,63 +77,6 @@ def test_wide_embedding_gives_the_fp32_tables_numbers() -> None:
     assert torch.equal(out, torch.nn.functional.embedding(ids, table.weight.float(), padding_idx=3))
 
 
-def test_cpu_weights_are_read_not_left_in_a_file_mapping(tmp_path, tmp_path_factory) -> None:
-    maps = Path("/proc/self/maps")
-    if not maps.exists():
-        pytest.skip("needs Linux's /proc to see the file mappings")
-    folder = tmp_path / "granite"
-    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
-    model = load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.bfloat16)
-    assert str(folder / "model.safetensors") not in maps.read_text()
-    assert next(model.parameters()).dtype == torch.bfloat16
-
-
-@pytest.mark.parametrize("kind", ["granite", "plus"])
-def test_cpu_reader_loads_what_transformers_loads(tmp_path_factory, kind: str) -> None:
-    folder = shared_tiny(tmp_path_factory, kind)
-    ours = load_ar_model(folder, TYPES[kind], torch.device("cpu"), torch.float32)
-    theirs = model_class(TYPES[kind]).from_pretrained(str(folder), dtype=torch.float32, attn_implementation="sdpa",
-                                                      local_files_only=True).eval()
-    a, b = ours.state_dict(), theirs.state_dict()
-    assert sorted(a) == sorted(b)
-    assert all(torch.equal(a[k], b[k]) and a[k].dtype == b[k].dtype for k in a)
-    assert ours.config.to_dict() == theirs.config.to_dict()
-    assert ours.generation_config.to_dict() == theirs.generation_config.to_dict()
-    assert (ours.lm_head.weight is ours.get_input_embeddings().weight) == (kind == "plus")
-
-
-def test_sharded_weights_are_read_from_the_index_and_a_ctc_head_is_not_one(tmp_path, tmp_path_factory) -> None:
-    source = shared_tiny(tmp_path_factory, "granite")
-    whole = load_ar_model(source, "granite_speech", torch.device("cpu"), torch.float32)
-    folder = tmp_path / "sharded"
-    shutil.copytree(source, folder)
-    (folder / "model.safetensors").unlink()
-    whole.save_pretrained(folder, safe_serialization=True, max_shard_size="200KB")
-    (folder / "out_llm.safetensors").write_bytes(b"not the model's weights")
-    shards = weight_files(folder)
-    assert len(shards) > 1 and all(p.name.startswith("model-") for p in shards)
-    loaded = load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
-    a, b = loaded.state_dict(), whole.state_dict()
-    assert sorted(a) == sorted(b) and all(torch.equal(a[k], b[k]) for k in a)
-
-    index = folder / "model.safetensors.index.json"
-    names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-    (folder / names[-1]).unlink()
-    with pytest.raises(ModelError, match=rf"^The model in .* is incomplete: {names[-1]} is missing\.$"):
-        load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
-    index.write_text("{broken")
-    with pytest.raises(ModelError, match=r"^The weight index model.safetensors.index.json in .* is damaged\.$"):
-        load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
-
-
-def test_a_damaged_weight_file_is_one_sentence(tmp_path, tmp_path_factory) -> None:
-    folder = tmp_path / "damaged"
-    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
-    (folder / "model.safetensors").write_bytes(b"\x00" * 64)
-    with pytest.raises(ModelError, match=r"^The weight file model.safetensors in .* cannot be read"):
-        load_ar_model(folder, "granite_speech", torch.device("cpu"), torch.float32)
-
-
 # ---- the decoder layers quantized as they are read ----------------------------------------------------------
 
 
@@ -155,6 +98,68 @@ def _same(a: object, b: object) -> bool:
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         return a.dtype == b.dtype and torch.equal(a, b)
     return a is None and b is None
+
+
+
+@needs_int8
+def test_cpu_weights_are_read_not_left_in_a_file_mapping(tmp_path, tmp_path_factory) -> None:
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("needs Linux's /proc to see the file mappings")
+    folder = tmp_path / "granite"
+    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
+    model = load_ar_model(folder, "granite_speech", CPU, torch.bfloat16, int8_layers=True)
+    assert str(folder / "model.safetensors") not in maps.read_text()
+    assert model.model.encoder.input_linear.weight.dtype == torch.bfloat16
+
+
+@needs_int8
+@pytest.mark.parametrize("kind", ["granite", "plus"])
+def test_the_reader_loads_what_transformers_loads(tmp_path_factory, kind: str) -> None:
+    folder = shared_tiny(tmp_path_factory, kind)
+    ours = load_ar_model(folder, TYPES[kind], CPU, torch.bfloat16, int8_layers=True)
+    theirs = model_class(TYPES[kind]).from_pretrained(str(folder), dtype=torch.bfloat16, attn_implementation="sdpa",
+                                                      local_files_only=True).eval()
+    a, b = _int8_state(ours), theirs.state_dict()
+    plain = [k for k in a if not k.startswith(("model.language_model.layers.", "lm_head"))]
+    assert len(plain) > 10 and all(_same(a[k], b[k]) for k in plain)
+    assert sorted(plain) == sorted(k for k in b if not k.startswith(("model.language_model.layers.", "lm_head")))
+    assert ours.config.to_dict() == theirs.config.to_dict()
+    assert ours.generation_config.to_dict() == theirs.generation_config.to_dict()
+
+
+@needs_int8
+def test_sharded_weights_are_read_from_the_index_and_a_ctc_head_is_not_one(tmp_path, tmp_path_factory) -> None:
+    source = shared_tiny(tmp_path_factory, "granite")
+    folder = tmp_path / "sharded"
+    shutil.copytree(source, folder)
+    (folder / "model.safetensors").unlink()
+    load_ar_model(source, "granite_speech", CPU, torch.float32).save_pretrained(
+        folder, safe_serialization=True, max_shard_size="200KB")
+    (folder / "out_llm.safetensors").write_bytes(b"not the model's weights")
+    shards = weight_files(folder)
+    assert len(shards) > 1 and all(p.name.startswith("model-") for p in shards)
+    a = _int8_state(load_ar_model(folder, "granite_speech", CPU, torch.float32, int8_layers=True))
+    b = _int8_state(load_ar_model(source, "granite_speech", CPU, torch.float32, int8_layers=True))
+    assert sorted(a) == sorted(b) and [k for k in a if not _same(a[k], b[k])] == []
+
+    index = folder / "model.safetensors.index.json"
+    names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+    (folder / names[-1]).unlink()
+    with pytest.raises(ModelError, match=rf"^The model in .* is incomplete: {names[-1]} is missing\.$"):
+        load_ar_model(folder, "granite_speech", CPU, torch.float32, int8_layers=True)
+    index.write_text("{broken")
+    with pytest.raises(ModelError, match=r"^The weight index model.safetensors.index.json in .* is damaged\.$"):
+        load_ar_model(folder, "granite_speech", CPU, torch.float32, int8_layers=True)
+
+
+@needs_int8
+def test_a_damaged_weight_file_is_one_sentence(tmp_path, tmp_path_factory) -> None:
+    folder = tmp_path / "damaged"
+    shutil.copytree(shared_tiny(tmp_path_factory, "granite"), folder)
+    (folder / "model.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError, match=r"^The weight file model.safetensors in .* cannot be read"):
+        load_ar_model(folder, "granite_speech", CPU, torch.float32, int8_layers=True)
 
 
 def _logits(model: torch.nn.Module) -> torch.Tensor:

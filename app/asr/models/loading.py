@@ -84,16 +84,16 @@ def load_ar_model(
 ) -> Any:
     """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode.
 
-    On a CPU the weights are read into the process's own memory tensor by tensor (`app.asr.models.weight_files`)
-    rather than left in a file mapping, so that converting them (int8) frees what it replaces; a folder with a
-    LoRA adapter is left to transformers, which loads the adapter with it. `int8_layers` (CPU): the language
-    model's decoder layers and output layer come out in int8, each decoder layer converted as it is read
-    (`app.asr.models.streamed_int8`); `apply_precision` does the rest.
+    `int8_layers` (CPU): the language model's decoder layers and output layer come out in int8, each decoder
+    layer converted as it is read (`app.asr.models.streamed_int8`), and the weights are read into the process's
+    own memory tensor by tensor (`app.asr.models.weight_files`) rather than left in a file mapping whose pages
+    would stay resident after the conversion; `apply_precision` does the rest. Otherwise, and for a folder with
+    a LoRA adapter (which transformers loads with the model), transformers' own loader reads the folder.
     """
     cls = model_class(model_type)
     try:
-        if device.type == "cpu" and not (Path(folder) / "adapter_config.json").exists():
-            model, info = _from_pretrained_read(cls, Path(folder), dtype, int8_layers)
+        if int8_layers and device.type == "cpu" and not (Path(folder) / "adapter_config.json").exists():
+            model, info = _read_with_int8_layers(cls, Path(folder), dtype)
         else:
             model, info = cls.from_pretrained(
                 str(folder),
@@ -118,24 +118,22 @@ def load_ar_model(
     return model.to(device).eval()
 
 
-def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype,
-                          int8_layers: bool = False) -> tuple[Any, dict[str, Any]]:
+def _read_with_int8_layers(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[Any, dict[str, Any]]:
     """What transformers' `from_pretrained` gives for `folder` on the CPU, with the weights read by `pread`
-    (`lazy_state_dict`): the same config, weights and generation config, in memory the process owns."""
+    (`lazy_state_dict`) and the language model's decoder and output layers in int8: the same config, weights
+    and generation config, in memory the process owns."""
     from transformers import GenerationConfig
 
     from app.asr.models.streamed_int8 import add_int8_layers, split_off_layers, without_decoder_layers
     from app.asr.models.weight_files import lazy_state_dict
 
     config = cls.config_class.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
-    layers = 0
-    if int8_layers:
-        config, layers = without_decoder_layers(config)
+    config, layers = without_decoder_layers(config)
     generation = None
     if (folder / "generation_config.json").is_file():
         generation = GenerationConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     with lazy_state_dict(folder) as weights:
-        weights, layer_weights = split_off_layers(weights) if int8_layers else (weights, {})
+        weights, layer_weights = split_off_layers(weights)
         model, info = cls.from_pretrained(
             None,
             config=config,
@@ -146,9 +144,8 @@ def _from_pretrained_read(cls: Any, folder: Path, dtype: torch.dtype,
             trust_remote_code=False,
             attn_implementation=_attn_argument(torch.device("cpu")),
         )
-        if int8_layers:  # the output layer first: memory is lowest before the decoder layers arrive
-            model.lm_head = _int8_output_layer(model)
-            add_int8_layers(model, layer_weights, layers, dtype, folder)
+        model.lm_head = _int8_output_layer(model)  # first: memory is lowest before the decoder layers arrive
+        add_int8_layers(model, layer_weights, layers, dtype, folder)
     model.config.name_or_path = str(folder)
     return model, info
 
