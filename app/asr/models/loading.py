@@ -80,20 +80,30 @@ def model_class(model_type: str) -> Any:
 
 
 def load_ar_model(
-    folder: Path, model_type: str, device: torch.device, dtype: torch.dtype
+    folder: Path, model_type: str, device: torch.device, dtype: torch.dtype, int8_layers: bool = False
 ) -> Any:
-    """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode."""
+    """Load an AR model from a local folder (safetensors only, no remote code) onto `device` in eval mode.
+
+    `int8_layers` (CPU): the language model's decoder layers and output layer come out in int8, each decoder
+    layer converted as it is read (`app.asr.models.streamed_int8`), and the weights are read into the process's
+    own memory tensor by tensor (`app.asr.models.weight_files`) rather than left in a file mapping whose pages
+    would stay resident after the conversion; `apply_precision` does the rest. Otherwise, and for a folder with
+    a LoRA adapter (which transformers loads with the model), transformers' own loader reads the folder.
+    """
     cls = model_class(model_type)
     try:
-        model, info = cls.from_pretrained(
-            str(folder),
-            output_loading_info=True,
-            dtype=dtype,
-            use_safetensors=True,
-            trust_remote_code=False,
-            attn_implementation=_attn_argument(device),
-            local_files_only=True,
-        )
+        if int8_layers and device.type == "cpu" and not (Path(folder) / "adapter_config.json").exists():
+            model, info = _read_with_int8_layers(cls, Path(folder), dtype)
+        else:
+            model, info = cls.from_pretrained(
+                str(folder),
+                output_loading_info=True,
+                dtype=dtype,
+                use_safetensors=True,
+                trust_remote_code=False,
+                attn_implementation=_attn_argument(device),
+                local_files_only=True,
+            )
     except torch.cuda.OutOfMemoryError:
         raise ModelError(f"The GPU has too little free memory to load {Path(folder).name}; "
                          "close other GPU programs or use --device cpu.") from None
@@ -106,6 +116,38 @@ def load_ar_model(
             f"The weights in {folder} do not fit the model ({len(missing)} missing or misshapen, e.g. {missing[0]})."
         )
     return model.to(device).eval()
+
+
+def _read_with_int8_layers(cls: Any, folder: Path, dtype: torch.dtype) -> tuple[Any, dict[str, Any]]:
+    """What transformers' `from_pretrained` gives for `folder` on the CPU, with the weights read by `pread`
+    (`lazy_state_dict`) and the language model's decoder and output layers in int8: the same config, weights
+    and generation config, in memory the process owns."""
+    from transformers import GenerationConfig
+
+    from app.asr.models.streamed_int8 import add_int8_layers, split_off_layers, without_decoder_layers
+    from app.asr.models.weight_files import lazy_state_dict
+
+    config = cls.config_class.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+    config, layers = without_decoder_layers(config)
+    generation = None
+    if (folder / "generation_config.json").is_file():
+        generation = GenerationConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+    with lazy_state_dict(folder) as weights:
+        weights, layer_weights = split_off_layers(weights)
+        model, info = cls.from_pretrained(
+            None,
+            config=config,
+            state_dict=weights,
+            generation_config=generation,
+            output_loading_info=True,
+            dtype=dtype,
+            trust_remote_code=False,
+            attn_implementation=_attn_argument(torch.device("cpu")),
+        )
+        model.lm_head = _int8_output_layer(model)  # first: memory is lowest before the decoder layers arrive
+        add_int8_layers(model, layer_weights, layers, dtype, folder)
+    model.config.name_or_path = str(folder)
+    return model, info
 
 
 def precision_plan(device: torch.device, precision: str | None = None) -> Any:
@@ -125,8 +167,9 @@ def load_ar_model_with_precision(
 ) -> tuple[Any, torch.dtype, Any]:
     """`load_ar_model` in the formats of `precision_plan`: (model, the encoder's dtype, the plan).
 
-    On a CPU the model is read in bf16 when no stage needs fp32 weights (a lower peak of memory: int8
-    is quantized from it layer by layer), and torch computes with one thread per physical core.
+    On a CPU the model is read in bf16 when no stage needs fp32 weights, an int8 language model is quantized
+    layer by layer as it is read (the bf16 model is never in memory whole: the peak stays near the result),
+    and torch computes with one thread per physical core.
     """
     from app.asr.models.precision import torch_dtype
 
@@ -138,7 +181,8 @@ def load_ar_model_with_precision(
 
     use_physical_cores()
     light = plan.encoder == "bf16" and plan.llm in ("bf16", "int8")
-    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32)
+    model = load_ar_model(folder, model_type, device, torch.bfloat16 if light else torch.float32,
+                          int8_layers=plan.llm == "int8")
     return model, apply_precision(model, plan), plan
 
 
@@ -161,13 +205,31 @@ def apply_precision(model: Any, plan: Any) -> torch.dtype:
         stack_language_model(inner.language_model, lambda linear: convert(linear, "int8"))
         convert(inner.language_model, "int8")
         # a copy of the output layer is quantized even where it is tied to the input embeddings
-        head = torch.nn.Linear(model.lm_head.in_features, model.lm_head.out_features, bias=False)
-        head.weight = torch.nn.Parameter(model.lm_head.weight.detach().float(), requires_grad=False)
-        model.lm_head = convert(head, "int8")
+        if isinstance(model.lm_head, torch.nn.Linear):  # not yet (`load_ar_model(int8_layers=True)` does it)
+            model.lm_head = _int8_output_layer(model)
     else:
         convert(inner.language_model, plan.llm)
         convert(model.lm_head, plan.llm)
     return torch_dtype(plan.encoder)  # type: ignore[no-any-return]
+
+
+def _int8_output_layer(model: Any) -> Any:
+    """An int8 copy of `model.lm_head` (a copy even where it is tied to the input embeddings).
+
+    At most one fp32 copy of its weight exists at a time, and the bf16 layer is let go before quantizing:
+    the fp32 layer is built on the meta device (no random fp32 weight allocated and initialised only to be
+    replaced) and takes the model's place while it is quantized.
+    """
+    from app.asr.models.precision import convert
+
+    old = model.lm_head
+    head = torch.nn.Linear(old.in_features, old.out_features, bias=old.bias is not None, device="meta")
+    head.weight = torch.nn.Parameter(old.weight.detach().float(), requires_grad=False)
+    if old.bias is not None:
+        head.bias = torch.nn.Parameter(old.bias.detach().float(), requires_grad=False)
+    model.lm_head = head  # the bf16 layer goes now (where tied, its weight stays with the input embeddings)
+    del old
+    return convert(head, "int8")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -144,56 +143,19 @@ def torch_dtype(precision: str) -> Any:
 def convert(module: Any, precision: str) -> Any:
     """`module` in `precision`: fp32 or bf16 weights, or int8 dynamic quantization of its Linear layers.
 
-    int8 works in place, one sub-module at a time (each upcast to fp32 just before it is quantized, so a
-    bf16 model never sits in memory in fp32 as a whole); a bare Linear comes back as a new module.
+    int8 works in place, one sub-module at a time (`app.asr.models.quantize`: a bf16 model never sits in memory in
+    fp32 as a whole, and what it replaces is freed at once); a bare Linear comes back as a new module.
     """
-    import torch
 
     if precision not in PRECISIONS:
         raise ModelError(f"Unknown precision '{precision}': use one of {', '.join(PRECISION_CHOICES)}.")
     if precision != "int8":
         return module.to(torch_dtype(precision))
-    quantize = _quantize_dynamic()
-    if quantize is None or not int8_available():
+    if not int8_available():
         raise ModelError("This torch build cannot run int8 on this CPU; use --precision bf16 or fp32.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch marks eager quantization as deprecated; it still works
-        if isinstance(module, torch.nn.Linear):
-            # in place: quantize_dynamic would otherwise deep-copy the fp32 layer first (0.8 GB for the output layer)
-            return quantize(torch.nn.Sequential(module.float()), _qconfig(), dtype=torch.qint8, inplace=True)[0]
-        _quantize_children(module, quantize)
-    return module
+    from app.asr.models.quantize import quantize_int8
 
-
-def _quantize_children(module: Any, quantize: Callable[..., Any]) -> None:
-    import torch
-
-    for name, child in list(module.named_children()):
-        if isinstance(child, torch.nn.Linear):
-            wrapped = torch.nn.Sequential(child.float())
-            setattr(module, name, quantize(wrapped, _qconfig(), dtype=torch.qint8, inplace=True)[0])
-        elif sum(p.numel() for p in child.parameters()) > _QUANTIZE_PIECE and any(True for _ in child.children()):
-            _quantize_children(child, quantize)
-        else:
-            quantize(child.float(), _qconfig(), dtype=torch.qint8, inplace=True)
-    for key, param in list(module._parameters.items()):
-        if param is not None and param.is_floating_point():
-            module._parameters[key] = torch.nn.Parameter(param.detach().float(), requires_grad=False)
-    for key, buf in list(module._buffers.items()):
-        if buf is not None and buf.is_floating_point():
-            module._buffers[key] = buf.float()
-
-
-def _qconfig() -> dict[Any, Any]:
-    """int8 weights with one scale per output channel (per-tensor scales lose small rows), fp32 activations
-    quantized per call."""
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig
-
-    return {torch.nn.Linear: per_channel_dynamic_qconfig}
-
-
-_QUANTIZE_PIECE = 20_000_000  # parameters upcast at once at most (about one language-model layer)
+    return quantize_int8(module)
 
 
 # ---- the measurement ---------------------------------------------------------------------------------
