@@ -77,3 +77,17 @@ def test_layers_that_do_not_fit_are_left_alone() -> None:
 
     assert not stack_projections(layer, ("q_proj", "k_proj", "v_proj"), lambda linear: linear)
     assert isinstance(layer.q_proj, torch.nn.Linear) and isinstance(layer.k_proj, torch.nn.Linear)
+
+
+def test_the_app_loads_an_int8_language_model_stacked(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Through the app's CPU loader (layers quantized as they are read): every layer is stacked."""
+    from app.asr.models.fused_projections import _Part
+    from app.asr.models.loading import load_ar_model_with_precision
+    from tests.tiny_models import shared_tiny
+
+    folder = shared_tiny(tmp_path_factory, "granite")
+    model, _, plan = load_ar_model_with_precision(folder, "granite_speech", torch.device("cpu"), "int8")
+    assert plan.llm == "int8"
+    layers = model.model.language_model.layers
+    parts = [m for m in layers.modules() if isinstance(m, _Part)]
+    assert len(layers) > 0 and len(parts) == 5 * len(layers)

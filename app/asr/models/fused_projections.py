@@ -84,10 +84,13 @@ def stack_projections(owner: nn.Module, names: Sequence[str], finish: Callable[[
     return True
 
 
+def stack_layer(layer: Any, finish: Callable[[nn.Linear], nn.Module]) -> int:
+    """Stack q/k/v and gate/up of one Granite decoder layer; the number of stacks made (0 where the layer
+    is not in floating point any more, or has other projections)."""
+    made = stack_projections(layer.self_attn, ("q_proj", "k_proj", "v_proj"), finish)
+    return made + stack_projections(layer.mlp, ("gate_proj", "up_proj"), finish)
+
+
 def stack_language_model(language_model: Any, finish: Callable[[nn.Linear], nn.Module]) -> int:
     """Stack q/k/v and gate/up in every layer of a Granite language model; the number of stacks made."""
-    made = 0
-    for layer in getattr(language_model, "layers", []):
-        made += stack_projections(layer.self_attn, ("q_proj", "k_proj", "v_proj"), finish)
-        made += stack_projections(layer.mlp, ("gate_proj", "up_proj"), finish)
-    return made
+    return sum(stack_layer(layer, finish) for layer in getattr(language_model, "layers", []))

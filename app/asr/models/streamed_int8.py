@@ -60,6 +60,7 @@ def without_decoder_layers(config: Any) -> tuple[Any, int]:
 
 def add_int8_layers(model: Any, weights: dict[str, Any], layers: int, dtype: torch.dtype, folder: Path) -> None:
     """Build, fill, convert to int8 and append each of the language model's `layers` decoder layers."""
+    from app.asr.models.fused_projections import stack_layer
     from app.asr.models.precision import convert
     from app.asr.models.quantize import release_freed_memory
 
@@ -81,6 +82,7 @@ def add_int8_layers(model: Any, weights: dict[str, Any], layers: int, dtype: tor
         del tensors
         if any(t.is_meta for t in [*layer.parameters(), *layer.buffers()]):
             raise ModelError(f"The language model in {folder} has layer state this loader does not know.")
+        stack_layer(layer, lambda linear: convert(linear, "int8"))  # q/k/v and gate/up: one product each
         language_model.layers.append(convert(layer.eval(), "int8"))
         del layer
         release_freed_memory()
