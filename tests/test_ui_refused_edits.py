@@ -20,6 +20,15 @@ def _state(doc: Transcript) -> tuple[object, ...]:
     return list(doc.words), doc.speakers, doc.highlights, doc.segments()
 
 
+def _showing(qtbot, widget):
+    """`widget` showing an interview, editing it through a new undo stack: (doc, stack, widget)."""
+    doc = interview()
+    stack = DocumentUndoStack(doc)
+    qtbot.addWidget(widget)
+    widget.set_document(doc, stack)
+    return doc, stack, widget
+
+
 def _answer(monkeypatch, text: str) -> None:
     """The next name dialog is answered with `text` (as a person typing it and pressing OK)."""
     monkeypatch.setattr(QInputDialog, "getText", lambda *_a, **_k: (text, True))
@@ -58,11 +67,7 @@ def test_one_step_is_one_undo_step_or_none_when_everything_was_refused(qtbot) ->
 
 
 def test_the_editor_says_why_a_new_speaker_was_refused(qtbot, monkeypatch) -> None:
-    doc = interview()
-    stack = DocumentUndoStack(doc)
-    editor = TranscriptEditor()
-    qtbot.addWidget(editor)
-    editor.set_document(doc, stack)
+    doc, stack, editor = _showing(qtbot, TranscriptEditor())
     header = editor.header_text(1)
     before = _state(doc)
     _answer(monkeypatch, "cleo park")  # the speaker menu's "New speaker…", with a name that is taken
@@ -75,11 +80,7 @@ def test_the_editor_says_why_a_new_speaker_was_refused(qtbot, monkeypatch) -> No
 
 
 def test_the_speakers_panel_says_why_a_rename_was_refused_and_shows_the_old_name(qtbot) -> None:
-    doc = interview()
-    stack = DocumentUndoStack(doc)
-    panel = SpeakersPanel()
-    qtbot.addWidget(panel)
-    panel.set_document(doc, stack)
+    doc, stack, panel = _showing(qtbot, SpeakersPanel())
     before = _state(doc)
     with qtbot.waitSignal(panel.message, timeout=1000) as said:
         panel.item_for("S1").setText(0, "Cleo Park")  # what the inline editor does when the user types a name
@@ -89,11 +90,7 @@ def test_the_speakers_panel_says_why_a_rename_was_refused_and_shows_the_old_name
 
 
 def test_the_highlights_panel_says_why_a_new_label_was_refused(qtbot, monkeypatch) -> None:
-    doc = interview()
-    stack = DocumentUndoStack(doc)
-    panel = HighlightsPanel()
-    qtbot.addWidget(panel)
-    panel.set_document(doc, stack)
+    doc, stack, panel = _showing(qtbot, HighlightsPanel())
     labels = [panel.label_box.itemText(k) for k in range(panel.label_box.count())]
     before = _state(doc)
     _answer(monkeypatch, "check")  # "Check" is a label already

@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         name = self.files.display_name if self.project is not None else ""
         self.setWindowTitle(f"{name}[*] - Verbatim" if name else "Verbatim")
 
-    # -- playback ------------------------------------------------------------------
+    # -- playback -----------------------------------------------------------------------------------------
 
     def _on_editor_word_clicked(self, index: int, start_ms: int) -> None:
         self.playback.seek(start_ms)
