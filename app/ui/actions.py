@@ -174,3 +174,17 @@ def app_icon() -> QIcon:
 
     path = Path(__file__).resolve().parents[2] / "resources" / "icons" / "verbatim.svg"
     return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def add_part_menu(window: MainWindow, actions: dict[str, QAction], menu: QMenu, before: str) -> None:
+    """A part's actions join the window's (their shortcuts work wherever the focus is) and its menu goes
+    before the menu called `before` (at the end when there is none)."""
+    window.acts.update(actions)
+    for action in actions.values():
+        window.addAction(action)
+    bar = window.menuBar()
+    anchor = next((a for a in bar.actions() if a.text().replace("&", "") == before), None)
+    if anchor is not None:
+        bar.insertMenu(anchor, menu)
+    else:
+        bar.addMenu(menu)

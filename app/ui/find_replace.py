@@ -278,10 +278,7 @@ class FindReplaceBar(QWidget):
         if edit is None:
             return False
         position = self._matches[index].position
-        try:
-            stack.push_command(ReplaceText(*edit, description="Replace"), origin=self)
-        except VerbatimError as error:
-            self._editor.message.emit(str(error))
+        if not stack.push_or_report(ReplaceText(*edit, description="Replace"), self, self._editor.message.emit):
             return False
         self._editor.select_span(position, position)
         self.refresh()
@@ -301,18 +298,16 @@ class FindReplaceBar(QWidget):
         qdoc = self._editor.text_view().document()
         blocks = sorted({m.block for m in self._matches}, reverse=True)
         count = len(self._matches)
-        stack.beginMacro(f"Replace all '{self.find_edit.text()}'")
-        try:
-            for number in blocks:
-                seg = layout.segment_at_block(number)
-                if seg is None:
-                    continue
-                new_text = pattern.sub(lambda _m: replacement, qdoc.findBlockByNumber(number).text())
-                stack.push_command(ReplaceText(seg.start, seg.end, new_text, description="Replace"), origin=self)
-        except VerbatimError as error:
-            self._editor.message.emit(str(error))
-        finally:
-            stack.endMacro()
+        with stack.one_step(f"Replace all '{self.find_edit.text()}'"):  # no step at all when the first is refused
+            try:
+                for number in blocks:
+                    seg = layout.segment_at_block(number)
+                    if seg is None:
+                        continue
+                    new_text = pattern.sub(lambda _m: replacement, qdoc.findBlockByNumber(number).text())
+                    stack.push_command(ReplaceText(seg.start, seg.end, new_text, description="Replace"), origin=self)
+            except VerbatimError as error:
+                self._editor.message.emit(str(error))
         self.refresh()
         self.count_label.setText(f"Replaced {count}")
         return count

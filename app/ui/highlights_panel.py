@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.document import Change, ChangeKind, Transcript
-from app.core.errors import VerbatimError
 from app.core.highlight_edits import AddLabel, RemoveHighlight, RenameLabel, SetHighlightLabel, SetHighlightNote
 from app.core.highlights import Highlight, live_highlights
 from app.core.quotes import check_quote
@@ -167,7 +166,7 @@ class HighlightsPanel(QWidget):
     def row_texts(self, row: int) -> dict[str, str]:
         """What row `row` shows, by column name."""
         items = [self.table.item(row, c) for c in range(len(COLUMNS))]
-        return {name: item.text() if item is not None else "" for name, item in zip(COLUMNS, items)}
+        return {name: item.text() if item is not None else "" for name, item in zip(COLUMNS, items, strict=True)}
 
     def current_highlight(self) -> Highlight | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -202,14 +201,7 @@ class HighlightsPanel(QWidget):
         self.label_box.blockSignals(False)
 
     def _push(self, command: object) -> bool:
-        if self._stack is None:
-            return False
-        try:
-            self._stack.push_command(command, origin=self)
-        except VerbatimError as exc:
-            self.message.emit(str(exc))
-            return False
-        return True
+        return self._stack is not None and self._stack.push_or_report(command, self, self.message.emit)
 
     def _on_table_cell_clicked(self, row: int, _column: int) -> None:
         if 0 <= row < len(self._rows):

@@ -1,8 +1,9 @@
 """The main window: waveform on top, transcript below, speakers in a dock, toolbar and status bar.
 
 The window only wires parts together. Files and recovery live in `FileController`, playback in
-`PlaybackController`, transcription runs in `TranscriptionController`; the views (waveform, editor,
-speakers panel) all follow one `Transcript` and push every change through one undo stack.
+`PlaybackController`, transcription runs in `TranscriptionController`, the status bar's labels in
+`WindowStatus`, the dialogs in `window_dialogs`, the layout in `window_layout`; the views (waveform,
+editor, speakers panel) all follow one `Transcript` and push every change through one undo stack.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent, QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStyle
 
 from app.core.project import Project
 from app.core.timecode import format_position
 from app.ui import window_dialogs
-from app.ui.actions import app_icon, build_actions, build_menus, fill_recent_menu
+from app.ui.actions import add_part_menu, app_icon, build_actions, build_menus, fill_recent_menu
 from app.ui.file_controller import FileController
 from app.ui.model_flow import ModelFlow
 from app.ui.playback_controller import PlaybackController, PlayerFactory
@@ -30,12 +31,10 @@ from app.ui.transcribe_panel import TranscribePanel
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.transcription_controller import TranscriptionController
 from app.ui.waveform_view import WaveformView
+from app.ui.window_layout import add_side_dock, build_layout, restore_layout, save_layout
+from app.ui.window_status import WindowStatus
 from app.workers.media_loader import MediaLoader
 from app.workers.transcription_worker import EngineFactory
-
-AUDIO_LABEL_STYLE = "color: #b3261e;"
-AUDIO_LABEL_FLASH = "color: white; background: #b3261e; border-radius: 3px;"
-FLASH_MS = 700
 
 
 class MainWindow(QMainWindow):
@@ -51,8 +50,9 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(WINDOW_STYLE)
         self.audio: Any = None
         self.no_output_notice: QMessageBox | None = None  # kept None: states go in the status bar
-        self.audio_label: QLabel | None = None
-        self.flashing = False  # the "No audio output" mark is flashing
+        self.status = WindowStatus(self)
+        self.word_label, self.position_label = self.status.word_label, self.status.position_label
+        self.model_label = self.status.model_label
         self.ask_replace = lambda words: window_dialogs.ask_replace_transcript(self, words)
         self.undo_group = QUndoGroup(self)
         self.files = FileController(self, self.settings, recovery_root)
@@ -68,59 +68,26 @@ class MainWindow(QMainWindow):
                                     enabled=model_store is not None or engine_factory is None, parent=self)
         self.model_flow.message.connect(self.show_message)
         self.model_flow.marks_changed.connect(self._update_model_label)
-        self._load_server_models()
-        self._build_layout()
+        self.upload_question: Callable[[str], bool] | None = None  # None: a message box asks (tests answer here)
+        self.server_models = window_dialogs.load_server_models(self)
+        self.splitter, self.speakers_dock = build_layout(self, self.waveform, self.editor, self.speakers_panel)
         self.acts = build_actions(self)
         self._recent_menu = build_menus(self, self.acts)
         self.speed_label = SpeedLabel()
         build_toolbar(self, self.acts, self.transcribe_panel, self.speed_label)
         self.realign = RealignController(self.acts["realign"], self.editor, self.transcribe_panel, aligner_factory,
                                          device=lambda: self.transcription.device, parent=self)
-        self._build_status_bar()
+        self.status.install(self.realign.widget, self.transcription.widget)
         self._connect()
         self.quotes = QuotesController(self.editor, self.waveform.marks, self.playback, parent=self)
         self._place_quotes()  # highlights, quote copy, selection, clips (Quotes menu)
         fill_recent_menu(self._recent_menu, self)
         self._update_title()
         self._update_enabled()
-        self._restore_state()
+        restore_layout(self, self.splitter, self.settings)
         self.model_flow.refresh()
 
     # -- construction -------------------------------------------------------------------------------
-
-    def _build_layout(self) -> None:
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.setObjectName("main_split")
-        split.addWidget(self.waveform)
-        split.addWidget(self.editor)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 3)
-        split.setSizes([290, 490])
-        split.setChildrenCollapsible(False)
-        self.splitter = split
-        self.setCentralWidget(split)
-        self.editor.text_view().setPlaceholderText(
-            "No transcript yet. Press Transcribe (Ctrl+R) to transcribe this recording on this computer, "
-            "or import one made elsewhere with File > Import Transcript.")
-        dock = QDockWidget("Speakers", self)
-        dock.setObjectName("speakers_dock")
-        dock.setWidget(self.speakers_panel)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.speakers_dock = dock
-        self.resize(1280, 800)
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.word_label = QLabel()
-        self.word_label.setToolTip("The word under the text cursor: its time and where the time came from")
-        self.position_label = QLabel("0:00.0")
-        self.model_label = QLabel()
-        bar.addPermanentWidget(self.realign.widget)
-        bar.addPermanentWidget(self.transcription.widget)
-        for w in (self.word_label, self.model_label, self.position_label):
-            bar.addPermanentWidget(w)
 
     def _connect(self) -> None:
         self.files.project_opened.connect(self._on_files_project_opened)
@@ -129,15 +96,12 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_loader_loaded)
         self.loader.failed.connect(self._on_loader_failed)
         self.playback.attach(self.waveform, self.editor)
-        self.playback.position_changed.connect(self._on_playback_position_changed)
+        self.status.follow(self.playback, self.editor)
         self.playback.playing_changed.connect(self._on_playback_playing_changed)
         self.playback.speed_changed.connect(lambda s: self.speed_label.set_speed(s))
-        self.playback.output_unavailable.connect(self._on_playback_output_unavailable)
-        self.playback.play_refused.connect(self._on_playback_play_refused)
         self.waveform.seek_requested.connect(self.playback.seek)
         self.waveform.message.connect(self.show_message)
         self.editor.word_clicked.connect(self._on_editor_word_clicked)
-        self.editor.cursor_word_changed.connect(self._on_editor_cursor_word_changed)
         self.editor.message.connect(self.show_message)
         self.editor.match_found.connect(self._on_editor_match_found)
         self.transcription.running_changed.connect(self.realign.set_blocked)
@@ -156,18 +120,8 @@ class MainWindow(QMainWindow):
 
     def _place_quotes(self) -> None:
         quotes = self.quotes
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, quotes.dock)
-        # the panels share one column: keep it narrow so the waveform and the text keep the room
-        QTimer.singleShot(0, self, lambda: self.resizeDocks([self.speakers_dock], [340], Qt.Orientation.Horizontal))
-        self.acts.update(quotes.actions)
-        for action in quotes.actions.values():
-            self.addAction(action)  # shortcuts work wherever the focus is
-        bar = self.menuBar()
-        before = next((a for a in bar.actions() if a.text().replace("&", "") == "Transcribe"), None)
-        if before is not None:  # Playback, Quotes, Transcribe
-            bar.insertMenu(before, quotes.menu)
-        else:
-            bar.addMenu(quotes.menu)
+        add_side_dock(self, self.speakers_dock, quotes.dock)
+        add_part_menu(self, quotes.actions, quotes.menu, before="Transcribe")  # Playback, Quotes, Transcribe
         self.files.project_opened.connect(quotes.set_project)
         quotes.message.connect(self.show_message)
         for job in (self.transcription, self.realign):
@@ -181,6 +135,7 @@ class MainWindow(QMainWindow):
 
     @property
     def project(self) -> Project | None:
+        """The open project (None before one is opened)."""
         return self.files.project
 
     @property
@@ -254,73 +209,38 @@ class MainWindow(QMainWindow):
         name = self.files.display_name if self.project is not None else ""
         self.setWindowTitle(f"{name}[*] - Verbatim" if name else "Verbatim")
 
-    # -- playback and the status bar ------------------------------------------------------------------
+    # -- playback -----------------------------------------------------------------------------------------
 
     def _on_editor_word_clicked(self, index: int, start_ms: int) -> None:
         self.playback.seek(start_ms)
         if self.acts["play_on_click"].isChecked() and not self.playback.playing:
             self.playback.play()
 
-    def _on_editor_cursor_word_changed(self, index: int) -> None:
-        doc = self.project.transcript if self.project else None
-        if doc is None or not 0 <= index < len(doc):
-            self.word_label.setText("")
-            return
-        w = doc.words[index]
-        span = f"{format_position(w.start_ms)} \u2013 {format_position(w.end_ms)}"
-        self.word_label.setText(f"\u201c{w.text}\u201d  {span}  ({w.source.value})")
-
-    def _on_playback_position_changed(self, ms: int) -> None:
-        if self.audio is not None:
-            total = self.audio.duration_ms
-        else:
-            total = (self.project.media_duration_ms or 0) if self.project else 0
-        self.position_label.setText(f"{format_position(ms)} / {format_position(int(total))}")
-
     def _on_playback_playing_changed(self, playing: bool) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.acts["play_play"].setIcon(self.style().standardIcon(icon))
-
-    def _on_playback_output_unavailable(self, message: str) -> None:
-        # a state, not an event: the status bar and the transport say it, no box ever covers the window
-        self.show_message(message, 0)
-        if self.audio_label is None:
-            self.audio_label = QLabel("No audio output")
-            self.audio_label.setObjectName("audio_label")
-            self.audio_label.setStyleSheet(AUDIO_LABEL_STYLE)
-            self.statusBar().insertPermanentWidget(0, self.audio_label)
-        self.audio_label.setToolTip(message + " You can still read, edit and export the transcript.")
-        for name in ("play_play", "play_back", "play_forward"):
-            self.acts[name].setToolTip(f"{self.acts[name].text().replace('&', '')} \u2014 {message}")
-
-    def _on_playback_play_refused(self, message: str) -> None:
-        """Play without a device: say it again and flash the status-bar mark (every time)."""
-        self._on_playback_output_unavailable(message)
-        self.show_message(message + " You can still read, edit and export the transcript.", 8000)
-        label = self.audio_label
-        assert label is not None
-        label.setStyleSheet(AUDIO_LABEL_FLASH)
-        self.flashing = True
-        QTimer.singleShot(FLASH_MS, label, self._end_flash)
-
-    def _end_flash(self) -> None:
-        self.flashing = False
-        if self.audio_label is not None:
-            self.audio_label.setStyleSheet(AUDIO_LABEL_STYLE)
 
     def _on_editor_match_found(self, index: int, start_ms: int) -> None:
         """A found match: the playhead goes to its word (without playing)."""
         self.playback.seek(start_ms)
 
+    # -- the status bar (WindowStatus) -------------------------------------------------------------------
+
+    @property
+    def audio_label(self) -> QLabel | None:
+        """The status bar's "No audio output" mark (None until the device is found missing)."""
+        return self.status.audio_label
+
+    @property
+    def flashing(self) -> bool:
+        """The "No audio output" mark is flashing (a Play was refused)."""
+        return self.status.flashing
+
     def _update_model_label(self) -> None:
-        s = self.project.transcript.settings if self.project else None
-        if s is not None and s.model:
-            text = f"{s.model}" + (f" \u00b7 {s.device}" if s.device else "")
-        else:
-            text = f"Model: {self.transcribe_panel.choice_label(self.transcribe_panel.model_key)}"
-        self.model_label.setText(text)
+        self.status.update_model_label()
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        """One sentence in the status bar for `timeout_ms` (0: until the next one)."""
         self.statusBar().showMessage(text, timeout_ms)
 
     # -- transcription, dialogs ---------------------------------------------------------------------
@@ -340,7 +260,7 @@ class MainWindow(QMainWindow):
 
         self.transcription.paragraph_rules = paragraph_rules(self.settings)
         options = self.transcribe_panel.options(tuple(doc.keywords))
-        if self.transcribe_panel.is_remote and not self._confirm_upload():
+        if self.transcribe_panel.is_remote and not window_dialogs.confirm_upload(self, self.upload_question):
             return
         self.transcription.on_settings = lambda s: self._update_model_label()
         self.transcription.start(self.audio.samples, self.transcribe_panel.model_key, options, self.undo_stack)
@@ -384,64 +304,20 @@ class MainWindow(QMainWindow):
     def shortcuts_dialog(self) -> None:
         window_dialogs.shortcuts(self)
 
-    # -- the transcription server (app/ui/dialogs/server_dialog.py) -------------------------------------
-
     def server_dialog(self) -> None:
         """Settings > Transcription server: URL, token, test; the server's models join the model list."""
-        from app.ui.dialogs.server_dialog import ServerDialog
-
-        dialog = ServerDialog(self)
-        dialog.saved.connect(self.transcribe_panel.set_remote_choices)
-        dialog.exec()
-
-    def _load_server_models(self) -> None:
-        """Ask the saved server (if any) for its models, off the GUI thread."""
-        from app.asr.engines.remote_engine import load_address
-        from app.ui.dialogs.server_dialog import CapabilitiesFetch, remote_choices
-
-        address = load_address()
-        self.upload_question: Callable[[str], bool] | None = None  # None: a message box asks (tests answer here)
-        self.server_models = CapabilitiesFetch(self)
-        if address is not None:
-            self.server_models.finished.connect(
-                lambda models, _error: self.transcribe_panel.set_remote_choices(
-                    remote_choices(models, address.url) if models else []))
-            self.server_models.start(address)
-
-    def _confirm_upload(self, ask: Callable[[str], bool] | None = None) -> bool:
-        """Whether the person agrees that this recording goes to the saved server (asked once per server)."""
-        from app.asr.engines.remote_engine import load_address
-        from app.ui.dialogs.server_dialog import confirm_upload
-
-        address = load_address()
-        if address is None:
-            self.show_message("No transcription server is set; set one in Settings > Transcription Server.")
-            return False
-        return confirm_upload(self, self.settings, address.url, ask or self.upload_question)
+        window_dialogs.server(self)
 
     def about(self) -> None:
         window_dialogs.about(self)
 
-    # -- window state -------------------------------------------------------------------------------
-
-    def _restore_state(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
-        sizes = self.settings.value("window/split")
-        if sizes:
-            self.splitter.restoreState(sizes)
+    # -- closing --------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():  # "Cancel" keeps the window, and any transcription, going
             event.ignore()
             return
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("window/split", self.splitter.saveState())
+        save_layout(self, self.splitter, self.settings)
         self.shutdown()
         event.accept()
 

@@ -21,7 +21,6 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
 from app.core.document import Change, ChangeKind, Transcript
-from app.core.errors import VerbatimError
 from app.core.highlight_edits import AddHighlight
 from app.core.highlights import words_in_span
 from app.core.markers import TAGS, InsertMarker, timestamp_text
@@ -231,14 +230,7 @@ class QuotesController(QObject):
     # -- what the actions do -------------------------------------------------------------------------------
 
     def _push(self, command: object) -> bool:
-        if self._stack is None:
-            return False
-        try:
-            self._stack.push_command(command, origin=self)
-        except VerbatimError as exc:
-            self.message.emit(str(exc))
-            return False
-        return True
+        return self._stack is not None and self._stack.push_or_report(command, self, self.message.emit)
 
     def highlight_selection(self, label: str = "quote", note: str = "") -> str | None:
         """Mark the selected words as a highlight; returns its id (None when nothing was marked)."""

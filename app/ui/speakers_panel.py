@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from app.core.document import Change, ChangeKind, Transcript
 from app.core.edits import AddSpeaker, MergeSpeakers, RenameSpeaker, SetSpeakerColor
-from app.core.errors import VerbatimError
 from app.core.timecode import format_clock
 from app.ui.undo import DocumentUndoStack
 
@@ -237,15 +236,11 @@ class SpeakersPanel(QWidget):
     # -- internals -----------------------------------------------------------------------------------
 
     def _push(self, command: object) -> bool:
-        if self._stack is None:
-            return False
-        try:
-            self._stack.push_command(command, origin=self)
-        except VerbatimError as error:
-            self.message.emit(str(error))
-            self.refresh()
-            return False
-        return True
+        return self._stack is not None and self._stack.push_or_report(command, self, self._on_push_refused)
+
+    def _on_push_refused(self, sentence: str) -> None:
+        self.message.emit(sentence)
+        self.refresh()  # an inline rename the document refused shows the old name again
 
     def _on_document_changed(self, change: Change) -> None:
         if change.kind == ChangeKind.SPEAKERS:

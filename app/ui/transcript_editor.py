@@ -1,46 +1,28 @@
 """The transcript editor: one paragraph per segment under a speaker/time header, edited in place.
 
-Typing edits the text view directly; each change of a paragraph's text is pushed as one
-`ReplaceText` over that paragraph's words (so unchanged words keep their times and consecutive
-typing merges into one undo step). Enter splits a turn before the word at the cursor (a cursor in
-the middle of a word moves the whole word to the new turn: words are never cut in two by Enter),
-Backspace at a turn's start merges it into the previous one, Delete at a turn's end merges the next
-one in. Changes from anywhere else (undo, redo, the speakers panel, a transcription run) re-render
-only the paragraphs they touched.
+The widget and what the window asks of it: the document shown, the word playing, clicks on words and
+speaker names, the cursor's word, turn splits and merges, speaker assignment. Typing and document
+changes are kept in step by `TranscriptSync` (`app.ui.transcript_sync`); the keys and actions are in
+`app.ui.editor_keys`; the text surface is `TranscriptTextView`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QTextCursor
+from PySide6.QtCore import QMimeData, QPoint, QRect, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QTextEdit, QVBoxLayout, QWidget
 
-from app.core.document import Change, ChangeKind, Transcript
-from app.core.edits import AddSpeaker, AssignSpeaker, MergeSegment, ReplaceText, SplitSegment
-from app.core.errors import VerbatimError
-from app.core.word_units import UNIT_SEPARATOR, separator_tokens, split_units
+from app.core.document import Transcript
+from app.core.edits import AddSpeaker, AssignSpeaker, MergeSegment, SplitSegment
+from app.core.word_units import UNIT_SEPARATOR
+from app.ui.editor_keys import build_editor_actions
 from app.ui.find_replace import FindReplaceBar
 from app.ui.speakers_panel import build_speaker_menu
-from app.ui.transcript_render import (
-    TranscriptLayout,
-    changed_end,
-    cursor_after_change,
-    plan_edit,
-    token_spans,
-)
+from app.ui.transcript_render import TranscriptLayout, token_spans
+from app.ui.transcript_sync import TranscriptSync
 from app.ui.transcript_view import TranscriptTextView
 from app.ui.undo import DocumentUndoStack
-from app.ui.word_styles import SegmentHeaders, WordHighlighter, WordMarks
-
-
-def _keys(*keys: object) -> list[QKeySequence]:
-    """Shortcut lists without duplicates (Replace is Ctrl+H on some platforms already)."""
-    out: list[QKeySequence] = []
-    for key in keys:
-        seq = QKeySequence(key)  # type: ignore[call-overload]
-        if not seq.isEmpty() and seq not in out:
-            out.append(seq)
-    return out
+from app.ui.word_styles import SegmentHeaders, WordMarks
 
 
 class TranscriptEditor(QWidget):
@@ -61,10 +43,6 @@ class TranscriptEditor(QWidget):
         super().__init__(parent)
         self._doc: Transcript | None = None
         self._stack: DocumentUndoStack | None = None
-        self._rendering = False  # we are changing the text view: ignore its signals
-        self.renders = 0
-        """How many document changes re-rendered text blocks (a timing change or our own typing do not)."""
-        self._cursor_target: tuple[int, int] | None = None
         self._playing = -1
         self._last_cursor_word = -1
         self.follow_playback = True
@@ -77,9 +55,7 @@ class TranscriptEditor(QWidget):
         self._layout = TranscriptLayout(self._view.document())
         self._headers = SegmentHeaders(self._layout, self._view)
         self._layout.set_header_height(self._headers.height())
-        # connected before the highlighter's own slot, so it sees the document already updated
-        self._view.document().contentsChange.connect(self._on_text_contents_change)
-        self._highlighter = WordHighlighter(self._layout)
+        self._sync = TranscriptSync(self, self._view, self._layout)
         self._marks = WordMarks(self._view)
         self._view.cursorPositionChanged.connect(self._on_view_cursor_moved)
 
@@ -90,34 +66,15 @@ class TranscriptEditor(QWidget):
         box.setSpacing(0)
         box.addWidget(self._view, 1)
         box.addWidget(self.find_bar)
-        self._build_actions()
+        actions = build_editor_actions(self)
+        self.find_action, self.replace_action = actions.find, actions.replace
+        self.copy_action, self.copy_plain_action = actions.copy, actions.copy_plain
         self.set_document(None, None)
 
-    def _build_actions(self) -> None:
-        """Find / Replace (the window's Edit menu shows these very actions) and the two copies."""
-        self.find_action = QAction("&Find...", self)
-        self.find_action.setShortcuts(_keys(QKeySequence.StandardKey.Find, "Ctrl+F"))
-        self.find_action.triggered.connect(lambda _c=False: self.show_find())
-        self.replace_action = QAction("Find and &Replace...", self)
-        self.replace_action.setShortcuts(_keys(QKeySequence.StandardKey.Replace, "Ctrl+H"))
-        self.replace_action.triggered.connect(lambda _c=False: self.show_replace())
-        for action, tip in ((self.find_action, "Find words in the transcript"),
-                            (self.replace_action, "Find words and replace them (their timings are kept)")):
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            self.addAction(action)
-        self.copy_action = QAction("&Copy with Speakers and Times", self)
-        self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
-        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the text view's own copy
-        self.copy_action.setStatusTip('Copy the selection as "[00:06] Name: words" (plain text and formatted)')
-        self.copy_action.triggered.connect(lambda _c=False: self._view.copy())
-        self._view.addAction(self.copy_action)
-        self.copy_plain_action = QAction("Copy &Text Only", self)
-        self.copy_plain_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.copy_plain_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.copy_plain_action.setStatusTip("Copy the selected words without speaker names or times")
-        self.copy_plain_action.triggered.connect(lambda _c=False: self.copy_plain())
-        self.addAction(self.copy_plain_action)
+    @property
+    def renders(self) -> int:
+        """How many document changes re-rendered text blocks (a timing change or our own typing do not)."""
+        return self._sync.renders
 
     def copy_plain(self) -> None:
         """Ctrl+Shift+C: the selected words only, paragraphs on their own lines."""
@@ -141,19 +98,13 @@ class TranscriptEditor(QWidget):
 
     def set_document(self, doc: Transcript | None, undo_stack: DocumentUndoStack | None) -> None:
         """Show `doc` (None: nothing); every edit goes through `undo_stack`, which must be bound to it."""
-        if self._doc is not None:
-            self._doc.unsubscribe(self._on_document_changed)
+        self._sync.bind(doc, undo_stack)
         self._doc, self._stack = doc, undo_stack
-        if doc is not None:
-            doc.subscribe(self._on_document_changed)
         self._playing = -1
-        self._rendering = True
-        try:
+        with self._sync.rendering_view():
             self._layout.render(doc)
             self._marks.clear()
             self._view.moveCursor(QTextCursor.MoveOperation.Start)
-        finally:
-            self._rendering = False
         self._view.setReadOnly(doc is None or undo_stack is None)
         self._last_cursor_word = -2
         self._on_view_cursor_moved()
@@ -164,6 +115,7 @@ class TranscriptEditor(QWidget):
         return self._doc
 
     def undo_stack(self) -> DocumentUndoStack | None:
+        """The undo stack every edit goes through (None when no document is shown)."""
         return self._stack
 
     def text_view(self) -> QTextEdit:
@@ -190,15 +142,15 @@ class TranscriptEditor(QWidget):
     def move_cursor_to_word(self, index: int) -> None:
         """Put the text cursor at the start of word `index` and show it."""
         if self._doc is not None and self._layout.segments:
-            self._view.setTextCursor(self._cursor(self._layout.position_of(index)))
+            self._view.setTextCursor(self._view.cursor_at(self._layout.position_of(index)))
 
     def word_rect(self, index: int) -> QRect:
         """Viewport rectangle of word `index` (empty when it is not shown)."""
         span = self._layout.word_span(index)
         if span is None:
             return QRect()
-        a = self._view.cursorRect(self._cursor(span[0]))
-        b = self._view.cursorRect(self._cursor(span[1]))
+        a = self._view.cursorRect(self._view.cursor_at(span[0]))
+        b = self._view.cursorRect(self._view.cursor_at(span[1]))
         return QRect(a.topLeft(), QPoint(max(b.left(), a.left() + 1), a.bottom()))
 
     def header_rect(self, segment_index: int) -> QRect:
@@ -221,7 +173,7 @@ class TranscriptEditor(QWidget):
         seg = self._layout.segment_at_block(segment_index)
         if seg is None or self._stack is None or seg.speaker == speaker_id:
             return
-        self._cursor_target = (seg.start, 0)
+        self._sync.cursor_target = (seg.start, 0)
         self._push(AssignSpeaker(seg.start, seg.end, speaker_id))
 
     def assign_new_speaker(self, segment_index: int, name: str) -> str | None:
@@ -230,13 +182,10 @@ class TranscriptEditor(QWidget):
         if seg is None or self._stack is None or self._doc is None or not name.strip():
             return None
         add = AddSpeaker(name.strip())
-        self._stack.beginMacro(f"Assign new speaker {name.strip()}")
-        try:
+        with self._stack.one_step(f"Assign new speaker {name.strip()}"):  # no step at all when refused
             added = self._push(add)
             if added and add.speaker_id is not None:
                 self.assign_speaker(segment_index, add.speaker_id)
-        finally:
-            self._stack.endMacro()
         return add.speaker_id if added else None
 
     def show_find(self) -> None:
@@ -257,7 +206,7 @@ class TranscriptEditor(QWidget):
 
     def select_span(self, start: int, end: int) -> None:
         """Select text positions [start, end) and scroll them into view."""
-        self._view.setTextCursor(self._cursor(start, end))
+        self._view.setTextCursor(self._view.cursor_at(start, end))
         self._view.ensureCursorVisible()
 
     def layout_model(self) -> TranscriptLayout:
@@ -265,13 +214,6 @@ class TranscriptEditor(QWidget):
         return self._layout
 
     # -- helpers ----------------------------------------------------------------------------------
-
-    def _cursor(self, start: int, end: int | None = None) -> QTextCursor:
-        cursor = QTextCursor(self._view.document())
-        cursor.setPosition(start)
-        if end is not None:
-            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        return cursor
 
     def selected_words(self) -> tuple[int, int | None]:
         """[first, last) word indices the selection touches; (0, None) without a selection."""
@@ -289,7 +231,7 @@ class TranscriptEditor(QWidget):
         return first, max(first, last) + 1
 
     def _scroll_into_view(self, position: int) -> None:
-        rect = self._view.cursorRect(self._cursor(position))
+        rect = self._view.cursorRect(self._view.cursor_at(position))
         height = self._view.viewport().height()
         margin = rect.height()
         if rect.top() < margin or rect.bottom() > height - margin:
@@ -297,55 +239,18 @@ class TranscriptEditor(QWidget):
             bar.setValue(bar.value() + rect.center().y() - height // 3)
 
     def _push(self, command: object, origin: object | None = None) -> bool:
-        """Push a core command with this editor as origin; a user error is shown, not raised.
+        """Push a core command with this editor as origin; a refused one is said in `message`, not raised.
 
         Typing passes the text view as origin: the view shows that edit already, so its echo is skipped.
         """
         assert self._stack is not None
-        try:
-            self._stack.push_command(command, origin=origin or self)
-        except VerbatimError as error:
-            self._cursor_target = None
-            self.message.emit(str(error))
-            return False
-        return True
+        return self._stack.push_or_report(command, origin or self, self._on_push_refused)
 
-    # -- structural keys ----------------------------------------------------------------------------
+    def _on_push_refused(self, sentence: str) -> None:
+        self._sync.cursor_target = None
+        self.message.emit(sentence)
 
-    def _on_view_key(self, event: QKeyEvent) -> bool:
-        """Handle keys that change structure or history; True when handled."""
-        if self._stack is None or self._doc is None:
-            return False
-        if self._view.isReadOnly():  # a background job is writing the document: no history moves either
-            return event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)
-        if event.matches(QKeySequence.StandardKey.Undo):
-            self._stack.undo()
-            return True
-        if event.matches(QKeySequence.StandardKey.Redo):
-            self._stack.redo()
-            return True
-        key, mods = event.key(), event.modifiers()
-        plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-                            | Qt.KeyboardModifier.MetaModifier)
-        cursor = self._view.textCursor()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            if plain:
-                self.split_at_cursor()
-                return True
-            event.ignore()  # never a line break inside a paragraph; let the window have it
-            return True
-        if cursor.hasSelection() or not plain:
-            return False
-        block = cursor.block()
-        if key == Qt.Key.Key_Backspace and cursor.positionInBlock() == 0:
-            if block.blockNumber() > 0:
-                self._merge_block(block.blockNumber())
-            return True
-        if key == Qt.Key.Key_Delete and cursor.positionInBlock() == block.length() - 1:
-            if block.blockNumber() + 1 < len(self._layout.segments):
-                self._merge_block(block.blockNumber() + 1, cursor_before=True)
-            return True
-        return False
+    # -- turns ----------------------------------------------------------------------------------------
 
     def split_at_cursor(self) -> bool:
         """Start a new turn at the word after the cursor (the word under it if mid-word); True if split."""
@@ -359,132 +264,30 @@ class TranscriptEditor(QWidget):
         if not after or after[0] == 0:
             return False  # at a turn's end or start: nothing to split
         index = seg.start + after[0]
-        self._cursor_target = (index, 0)
+        self._sync.cursor_target = (index, 0)
         return self._push(SplitSegment(index))
 
-    def _merge_block(self, block_number: int, cursor_before: bool = False) -> None:
+    def merge_turn(self, block_number: int, cursor_before: bool = False) -> None:
         """Join block `block_number`'s turn to the previous one; the cursor stays at the join."""
         seg = self._layout.segment_at_block(block_number)
         if seg is None:
             return
-        self._cursor_target = (seg.start - 1, 1 << 30) if cursor_before else (seg.start, 0)
+        self._sync.cursor_target = (seg.start - 1, 1 << 30) if cursor_before else (seg.start, 0)
         self._push(MergeSegment(seg.start))
 
-    # -- typing -------------------------------------------------------------------------------------
-
-    def _on_text_contents_change(self, position: int, removed: int, added: int) -> None:
-        if self._rendering or self._doc is None or self._stack is None:
-            return
-        if removed == added and self._layout.consistent():
-            qdoc = self._view.document()
-            seg = self._layout.segment_at_block(qdoc.findBlock(position).blockNumber())
-            if seg is not None and separator_tokens(qdoc.findBlock(position).text()) == [
-                    w.text for w in self._doc.words[seg.start:seg.end]]:
-                return  # a format-only change (e.g. the highlighter's relayout)
-        self._on_user_edit(position)
-
-    def _on_user_edit(self, position: int) -> None:
-        """Push the text of the paragraph(s) an edit touched as one ReplaceText."""
-        assert self._doc is not None
-        default_speaker = self._doc.speakers[0].id if self._doc.speakers else None
-        plan = plan_edit(self._layout, position, self._view.textCursor().position(), default_speaker)
-        if not plan.blocks_changed and self._layout.segments and (
-                separator_tokens(plan.text) == [w.text for w in self._doc.words[plan.start:plan.end]]):
-            return  # only spacing changed (e.g. a space typed before the next word): no edit yet
-        self._rendering = True  # the text view shows the edit already: nothing it hears meanwhile is typing
-        try:
-            ok = self._push(ReplaceText(plan.start, plan.end, plan.text, speaker=plan.speaker), origin=self._view)
-        finally:
-            self._rendering = False
-        removed = plan.end - plan.start
-        change = Change(ChangeKind.WORDS, plan.start, removed, len(split_units(plan.text)) if ok else removed)
-        qdoc = self._view.document()
-        self._rendering = True
-        try:
-            first, end, kept = self._layout.sync(change, plan.shown)
-            for number in kept:
-                self._highlighter.rehighlightBlock(qdoc.findBlockByNumber(number))
-            if len(kept) < end - first or not self._layout.consistent():
-                self._place_cursor(plan.cursor, keep_scroll=True)
-        finally:
-            self._rendering = False
-        self._headers_changed()
-        self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
-        self._on_view_cursor_moved()
-        self.find_bar.refresh()
-
-    # -- changes from the document ----------------------------------------------------------------------
-
-    def _on_document_changed(self, change: Change) -> None:
-        replaying = self._stack is not None and self._stack.replaying
-        if change.origin is self._view and not replaying:
-            return  # our own keystroke: the text view shows it already
-        if change.kind == ChangeKind.TIMING:
-            self._on_document_retimed(change)
-            return
-        if change.kind != ChangeKind.WORDS:
-            if change.kind == ChangeKind.SPEAKERS:
-                self._headers_changed()
-            return
-        replaying = self._stack is not None and self._stack.replaying
-        target = self._cursor_target
-        self._cursor_target = None
-        if target is None and not replaying:
-            target = cursor_after_change(self._layout, self._view.textCursor().position(), change)
-        old_texts = self._layout.shown_texts(change.start, change.start + change.removed) if replaying else []
-        self.renders += 1
-        self._rendering = True
-        try:
-            _, _, kept = self._layout.sync(change)
-            if target is None:  # undo/redo: the cursor goes where the change is
-                assert self._doc is not None
-                new_texts = [w.text for w in self._doc.words[change.start:change.start + change.inserted]]
-                target = changed_end(change.start, old_texts, new_texts)
-            qdoc = self._view.document()
-            for number in kept:
-                self._highlighter.rehighlightBlock(qdoc.findBlockByNumber(number))
-            self._place_cursor(target, keep_scroll=not replaying)
-        finally:
-            self._rendering = False
-        if self._playing >= 0:
+    def _on_sync_shown(self, words_changed: bool, reflowed: bool = False) -> None:
+        """The sync showed a document change: the playing mark (after a re-render), the headers, the
+        cursor's word and (when words changed) the find matches follow."""
+        if reflowed and self._playing >= 0:
             index, self._playing = self._playing, -1
             follow, self.follow_playback = self.follow_playback, False
             self.highlight_word(min(index, len(self._doc) - 1) if self._doc else -1)
             self.follow_playback = follow
-        self._headers_changed()
+        self._view.viewport().update()
         self._last_cursor_word = -2  # the word under the cursor may have new text or times: say it again
         self._on_view_cursor_moved()
-        self.find_bar.refresh()
-
-    def _on_document_retimed(self, change: Change) -> None:
-        """Words got new times (a boundary drag, a re-alignment): their text, the cursor and the
-        selection stay; only their styles (timing source, confidence) and the headers' times update."""
-        if not self._layout.consistent():
-            return
-        qdoc = self._view.document()
-        first = self._layout.segment_index_of(change.start)
-        last = self._layout.segment_index_of(max(change.start, change.start + change.inserted - 1))
-        self._rendering = True
-        try:
-            for number in range(first, last + 1):
-                self._highlighter.rehighlightBlock(qdoc.findBlockByNumber(number))
-        finally:
-            self._rendering = False
-        self._headers_changed()
-        self._last_cursor_word = -2  # the word under the cursor may have new times: say it again
-        self._on_view_cursor_moved()
-
-    def _place_cursor(self, target: tuple[int, int], keep_scroll: bool) -> None:
-        bar = self._view.verticalScrollBar()
-        value = bar.value()
-        index, inner = target
-        position = self._layout.position_of(max(0, index), inner) if self._layout.segments else 0
-        self._view.setTextCursor(self._cursor(position))
-        if keep_scroll:
-            bar.setValue(value)
-
-    def _headers_changed(self) -> None:
-        self._view.viewport().update()
+        if words_changed:
+            self.find_bar.refresh()
 
     # -- clicks and cursor ----------------------------------------------------------------------------
 
@@ -507,7 +310,7 @@ class TranscriptEditor(QWidget):
             self.assign_new_speaker(segment_index, name)
 
     def _on_view_cursor_moved(self) -> None:
-        if self._rendering:
+        if self._sync.rendering:
             return
         index = self.current_word()
         if index != self._last_cursor_word:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPaintEvent, QTextCursor
 from PySide6.QtWidgets import QTextEdit
+
+from app.ui.editor_keys import structure_key
 
 if TYPE_CHECKING:
     from app.ui.transcript_editor import TranscriptEditor
@@ -28,8 +30,16 @@ class TranscriptTextView(QTextEdit):
         self.setMouseTracking(True)
         self.document().setUndoRedoEnabled(False)  # the DocumentUndoStack is the only history
 
+    def cursor_at(self, start: int, end: int | None = None) -> QTextCursor:
+        """A text cursor at position `start` (selecting up to `end` when given)."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        if end is not None:
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if not self._editor._on_view_key(event):
+        if not structure_key(self._editor, event):
             super().keyPressEvent(event)
 
     def event(self, event: QEvent) -> bool:

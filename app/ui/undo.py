@@ -3,18 +3,22 @@
 `DocumentUndoStack.push_command` applies a core `Command` (from `app.core.edits`) to the bound
 `Transcript` and puts it on the stack; undo reverts it, redo applies it again, and consecutive
 commands of one kind are offered to the core's `merge` so typing and one transcription run each
-become one undo step.
+become one undo step. Widgets push through `push_or_report`, which turns a refused edit into the
+one sentence their status-bar `message` shows.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.core.document import Transcript
+from app.core.errors import VerbatimError
 
 
 def _kind_id(command: Any) -> int:
@@ -72,6 +76,8 @@ class DocumentUndoStack(QUndoStack):
         super().__init__(parent)
         self._document = document
         self._depth = 0
+        self._step_text: str | None = None  # inside `one_step`: the name of the step
+        self._step_open = False  # inside `one_step`: its macro was begun (a command was applied)
 
     @property
     def document(self) -> Transcript:
@@ -96,7 +102,37 @@ class DocumentUndoStack(QUndoStack):
         if origin is not None:
             command.origin = origin
         command.apply(self._document)
+        if self._step_text is not None and not self._step_open:
+            self.beginMacro(self._step_text)
+            self._step_open = True
         self.push(CoreUndoCommand(self, command, applied=True))
+
+    @contextmanager
+    def one_step(self, text: str) -> Iterator[None]:
+        """The commands pushed inside become one undo step called `text`; when none of them applied there
+        is no step at all (a plain Qt macro would leave an empty one on the stack)."""
+        assert self._step_text is None and not self._step_open, "one_step does not nest"
+        self._step_text = text
+        try:
+            yield
+        finally:
+            self._step_text = None
+            if self._step_open:
+                self._step_open = False
+                self.endMacro()
+
+    def push_or_report(self, command: Any, origin: object, report: Callable[[str], None]) -> bool:
+        """Push `command` as `push_command` does; True when it was applied.
+
+        A command the document refuses (a `VerbatimError`) is not raised: its one sentence goes to
+        `report` (a widget's status-bar `message`), and the document and the stack stay as they were.
+        """
+        try:
+            self.push_command(command, origin=origin)
+        except VerbatimError as error:
+            report(str(error))
+            return False
+        return True
 
     def undo_text(self) -> str:
         """The text of the step undo would revert ('' when none)."""

@@ -303,11 +303,9 @@ class WaveformView(pg.PlotWidget):
                 commands.append(SetWordTimes(boundary[2], ms, nxt.end_ms))
         if ms == (w.start_ms if which == 0 else w.end_ms):
             return  # clamped back to where it was: nothing to undo
-        self._undo.beginMacro(f"Move word boundary to {format_position(ms)}")
-        try:
-            for cmd in commands:
-                self._undo.push_command(cmd)
-        except VerbatimError as exc:
-            self.message.emit(str(exc))
-        finally:
-            self._undo.endMacro()
+        with self._undo.one_step(f"Move word boundary to {format_position(ms)}"):  # none when refused
+            try:
+                for cmd in commands:
+                    self._undo.push_command(cmd)
+            except VerbatimError as exc:
+                self.message.emit(str(exc))

@@ -1,13 +1,16 @@
-"""The dialogs the main window opens from its menus: import, export, keyword list, models, shortcuts, about."""
+"""The dialogs the main window opens from its menus: import, export, keyword list, models, shortcuts, about,
+and the transcription server (its settings, its model list, the question before a recording goes to it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 if TYPE_CHECKING:
+    from app.ui.dialogs.server_dialog import CapabilitiesFetch
     from app.ui.main_window import MainWindow
 
 
@@ -131,3 +134,40 @@ def about(window: MainWindow) -> None:
 
     QMessageBox.about(window, "About Verbatim", f"<b>Verbatim {__version__}</b><p>Check every quote against "
                       "the audio. Transcription runs on this computer with IBM Granite Speech.</p>")
+
+
+def server(window: MainWindow) -> None:
+    """Settings > Transcription server: URL, token, test; the server's models join the model list."""
+    from app.ui.dialogs.server_dialog import ServerDialog
+
+    dialog = ServerDialog(window)
+    dialog.saved.connect(window.transcribe_panel.set_remote_choices)
+    dialog.exec()
+
+
+def load_server_models(window: MainWindow) -> CapabilitiesFetch:
+    """Ask the saved server (if any) for its models, off the GUI thread; they join the model list."""
+    from app.asr.engines.remote_engine import load_address
+    from app.ui.dialogs.server_dialog import CapabilitiesFetch, remote_choices
+
+    address = load_address()
+    fetch = CapabilitiesFetch(window)
+    if address is not None:
+        fetch.finished.connect(
+            lambda models, _error: window.transcribe_panel.set_remote_choices(
+                remote_choices(models, address.url) if models else []))
+        fetch.start(address)
+    return fetch
+
+
+def confirm_upload(window: MainWindow, ask: Callable[[str], bool] | None = None) -> bool:
+    """Whether the person agrees that this recording goes to the saved server (asked once per server;
+    `ask` answers instead of a message box)."""
+    from app.asr.engines.remote_engine import load_address
+    from app.ui.dialogs.server_dialog import confirm_upload as confirm_once
+
+    address = load_address()
+    if address is None:
+        window.show_message("No transcription server is set; set one in Settings > Transcription Server.")
+        return False
+    return confirm_once(window, window.settings, address.url, ask)
