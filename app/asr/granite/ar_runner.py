@@ -36,7 +36,6 @@ import torch
 from app.asr.granite.batched_encoder import encode_padded
 from app.asr.granite.ctc_head import CtcHead, capture_mid_blank, load_ctc_head
 from app.asr.granite.features import audio_token_count, log_mel_features
-from app.asr.granite.kv_cache import GrowingCache
 from app.asr.granite.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.granite.speculative import SpeculativeStats, default_max_draft, speculative_greedy
 from app.asr.models.head_file import has_ctc_head
@@ -248,7 +247,6 @@ class ARRunner:
             do_sample=False,
             num_beams=1,
             pad_token_id=self.pad_token_id,
-            cache=GrowingCache(),  # appends in place: no copy of the whole cache per token
         )
         if min_new_tokens:
             kwargs["min_new_tokens"] = int(min_new_tokens)

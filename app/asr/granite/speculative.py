@@ -233,7 +233,7 @@ def speculative_greedy(
     `max_draft` caps the draft tokens per row and pass; `cost_per_token` is the prior of `DraftBudget`
     (default: the device's, `COST_PER_TOKEN`).
     """
-    from app.asr.granite.kv_cache import GrowingCache
+    from transformers import DynamicCache
 
     stats = SpeculativeStats()
     batch, device = inputs_embeds.shape[0], inputs_embeds.device
@@ -243,7 +243,7 @@ def speculative_greedy(
     mask = attention_mask.to(device=device, dtype=torch.long)
     prior = COST_PER_TOKEN.get(device.type, 0.1) if cost_per_token is None else cost_per_token
     budget = DraftBudget(max_draft, prior)
-    cache = GrowingCache()
+    cache = DynamicCache(config=model.config.text_config)
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     hidden = model.model(inputs_embeds=inputs_embeds, attention_mask=None if bool(mask.all()) else mask,
                          position_ids=positions, cache=cache, use_cache=True).last_hidden_state[:, -1]
