@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -108,6 +109,11 @@ def _ray_driver_thread(thread: object) -> bool:
     return str(getattr(target, "__module__", "") or "").startswith(("ray.", "grpc."))
 
 
+# As in the app (`app.ui.safe_gc`): cycles are collected between tests, never by a collection that starts inside a
+# Qt call (one that began inside pyqtgraph's signal disconnect and destroyed an earlier test's window froze the suite).
+gc.disable()
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_threads_or_timers(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """Fail a test that leaves a Python thread, a QThread or an active QTimer behind (DESIGN.md: tests)."""
@@ -117,6 +123,7 @@ def no_leftover_threads_or_timers(request: pytest.FixtureRequest):  # type: igno
     before = set(threading.enumerate())
     _STARTED_QT.clear()
     yield
+    gc.collect()  # the test's cycles, at a point where no Qt call is running
     deadline = time.monotonic() + 3.0
     while True:
         # A _DummyThread stands for a thread Python did not start (Qt's own); QThreads are tracked above.

@@ -36,11 +36,13 @@ needs_int8 = pytest.mark.skipif(not int8_available(), reason="this torch has no 
 @pytest.fixture
 def no_cyclic_gc() -> Iterator[None]:
     gc.collect()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if was_enabled:
+            gc.enable()
 
 
 @needs_int8

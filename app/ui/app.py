@@ -102,7 +102,10 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     else:
         window = MainWindow()
     window.show()
+    from app.ui.safe_gc import SafeCollector
     from app.ui.session_end import SessionEndGuard
+
+    collector = SafeCollector(app)  # cycles are collected from the event loop only, never inside a Qt call
 
     session_end = SessionEndGuard(app, window)  # SIGTERM, SIGHUP, logout: the journal is written first
     demo_folder = start_up(window, path, demo, guide=not shot)
@@ -111,6 +114,7 @@ def run_gui(path: Path | None = None, demo: bool = False) -> int:
     status = app.exec()
     session_end.uninstall()
     window.shutdown()
+    collector.stop()
     if demo_folder is not None:  # the demo's temporary copy is not left behind (Save put it elsewhere)
         shutil.rmtree(demo_folder, ignore_errors=True)
     return int(status)
