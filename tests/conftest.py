@@ -123,7 +123,9 @@ def no_leftover_threads_or_timers(request: pytest.FixtureRequest):  # type: igno
     before = set(threading.enumerate())
     _STARTED_QT.clear()
     yield
-    gc.collect()  # the test's cycles, at a point where no Qt call is running
+    from app.ui.safe_gc import collect_due
+
+    collect_due(always=True)  # the test's cycles (and older ones when due), where no Qt call is running
     deadline = time.monotonic() + 3.0
     while True:
         # A _DummyThread stands for a thread Python did not start (Qt's own); QThreads are tracked above.

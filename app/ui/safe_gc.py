@@ -9,7 +9,7 @@ seen in the test suite: a window from an earlier test, left in a reference cycle
 
 `SafeCollector` switches automatic collection off and collects from a timer on the GUI thread instead, where
 no Qt call is on the stack: the youngest generation when it has grown past its threshold, the older ones on
-the same schedule Python would use. `collect_now()` is the same at a chosen point (tests call it after each
+the same schedule Python would use. `collect_due(always=True)` does it at a chosen point (tests call it after each
 test). Objects without cycles are freed at once by reference counting, as always.
 """
 
@@ -27,11 +27,13 @@ def collect_now() -> int:
     return gc.collect()
 
 
-def collect_due() -> int:
-    """Collect the generations that Python's own thresholds say are due (what automatic collection would do)."""
+def collect_due(always: bool = False) -> int:
+    """Collect the generations that Python's own thresholds say are due (what automatic collection would do);
+    with `always`, the youngest generation at least (cheap: a full collection costs about 0.2 s once torch and
+    Qt are loaded, the youngest a few ms)."""
     young, middle, old = gc.get_count()
     first, second, third = gc.get_threshold()
-    if young <= first:
+    if young <= first and not always:
         return 0
     generation = 2 if middle > second and old > third else 1 if middle > second else 0
     return gc.collect(generation)
