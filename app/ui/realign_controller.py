@@ -214,12 +214,9 @@ class RealignController(QObject):
         self.last_failed_runs = len(self._failed) + len(self._aligned) - len(runs)
         if not runs:
             return 0
-        stack.beginMacro("Re-align edited words")
-        try:
+        with stack.one_step("Re-align edited words"):  # no empty step if the document refuses the first run
             for i, j, new in runs:
                 stack.push_command(SpliceWords(i, j, new, "Re-align words"))
-        finally:
-            stack.endMacro()
         return sum(j - i for i, j, _ in runs)
 
     def _finish(self) -> int:
