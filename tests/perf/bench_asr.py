@@ -75,6 +75,22 @@ def full_shapes(plus: bool, tiny: bool) -> dict:
                 bos_token_id=EOS_ID, eos_token_id=EOS_ID, pad_token_id=PAD_ID)
 
 
+def limit_layers(layers: int | None) -> None:
+    """From now on build models with `layers` language-model layers and 4 encoder layers (None: full size):
+    a mid-size model with full widths, for CPU measurements that fit in memory."""
+    global full_shapes
+    original = full_shapes
+
+    def shapes(plus: bool, tiny: bool) -> dict:
+        out = original(plus, tiny)
+        if layers:
+            out["text_config"]["num_hidden_layers"] = layers
+            out["encoder_config"]["num_layers"] = 4
+        return out
+
+    full_shapes = shapes
+
+
 def bench_tokenizer(plus: bool):
     """A word-level tokenizer with the real special-token ids and a Granite-style chat template."""
     from tokenizers import Tokenizer, models, pre_tokenizers

@@ -41,21 +41,6 @@ def mark(stage: str) -> None:
     Path("/proc/self/clear_refs").write_text("5")  # the next VmHWM is the peak of the next stage
 
 
-def use_layers(layers: int | None) -> None:
-    import bench_asr
-
-    original = bench_asr.full_shapes
-
-    def shapes(plus: bool, tiny: bool) -> dict:
-        out = original(plus, tiny)
-        if layers:
-            out["text_config"]["num_hidden_layers"] = layers
-            out["encoder_config"]["num_layers"] = 4
-        return out
-
-    bench_asr.full_shapes = shapes
-
-
 def build() -> Any:
     from bench_asr import build_runner
 
@@ -84,12 +69,14 @@ def main() -> int:
     p.add_argument("--layers", type=int, default=None)
     p.add_argument("--tokens", type=int, default=0, help="folder: then transcribe 30 s of noise to this many tokens")
     args = p.parse_args()
+    import bench_asr
+
     from app.asr.models import loading
     from app.asr.models.hardware import use_physical_cores
     from app.asr.models.precision import PrecisionPlan
 
     use_physical_cores()
-    use_layers(args.layers)
+    bench_asr.limit_layers(args.layers)
     mark("imports")
     if args.mode == "direct":
         model = build()

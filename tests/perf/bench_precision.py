@@ -76,16 +76,7 @@ def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seco
     from app.asr.models.loading import apply_precision
     from app.asr.models.precision import PrecisionPlan
 
-    original = bench_asr.full_shapes
-
-    def shapes(plus: bool, tiny: bool) -> dict:
-        out = original(plus, tiny)
-        if layers:
-            out["text_config"]["num_hidden_layers"] = layers
-            out["encoder_config"]["num_layers"] = 4
-        return out
-
-    bench_asr.full_shapes = shapes
+    bench_asr.limit_layers(layers)
     piece = (0.1 * np.random.default_rng(0).standard_normal(int(seconds * 16000))).astype(np.float32)
     text = instruction("granite", "punctuated")
     for encoder, llm in plans:
