@@ -43,9 +43,11 @@ def text() -> str:
 
 @contextmanager
 def counted(runner: ARRunner) -> Iterator[list[int]]:
-    """Count forward passes of the LLM (the Granite language model inside the speech model)."""
+    """Count forward passes of the LLM (the Granite language model inside the speech model) by its final norm,
+    which every pass ends with: transformers' forward (the prefill, GPU decoding) and the lean CPU passes."""
     calls = [0]
-    handle = runner.model.model.language_model.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    handle = runner.model.model.language_model.norm.register_forward_pre_hook(
+        lambda *_: calls.__setitem__(0, calls[0] + 1))
     try:
         yield calls
     finally:

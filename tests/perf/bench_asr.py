@@ -200,7 +200,8 @@ def draft_for(kind: object, plain: list[list[int]]) -> list[list[int]] | None:
 @contextmanager
 def forward_counter(runner: ARRunner) -> Iterator[list[int]]:
     calls = [0]
-    handle = runner.model.model.language_model.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    handle = runner.model.model.language_model.norm.register_forward_pre_hook(  # every pass ends with it
+        lambda *_: calls.__setitem__(0, calls[0] + 1))
     try:
         yield calls
     finally:

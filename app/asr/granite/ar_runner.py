@@ -36,6 +36,7 @@ import torch
 from app.asr.granite.batched_encoder import encode_padded
 from app.asr.granite.ctc_head import CtcHead, capture_mid_blank, load_ctc_head
 from app.asr.granite.features import audio_token_count, log_mel_features
+from app.asr.granite.lean_decoder import LeanDecoder
 from app.asr.granite.prompts import AUDIO_TOKEN, render_prompt
 from app.asr.granite.speculative import SpeculativeStats, default_max_draft, speculative_greedy
 from app.asr.models.head_file import has_ctc_head
@@ -98,6 +99,7 @@ class ARRunner:
         self._early_fallbacks = 0  # speculative batches in a row that stopped drafting at once
         self._norm_cache: dict[int, str] = {}
         self.encoder_passes = 0  # encoder forward passes so far (benchmarks count them)
+        self.lean = LeanDecoder.for_model(model, device)  # CPU decoding passes without transformers' overhead
 
     @classmethod
     def load(
@@ -240,6 +242,8 @@ class ARRunner:
         """
         if self.speculative and self.ctc_head is not None and not self.speculative_blockers():
             return self.speculative_generate_ids(pieces, instruction, max_new_tokens, min_new_tokens, prefix_texts)
+        if self.lean is not None and self.exact_batches and not self.speculative_blockers():
+            return self._lean_generate_ids(pieces, instruction, max_new_tokens, min_new_tokens, prefix_texts)
         batch = self.build_inputs(pieces, instruction, prefix_texts)
         kwargs: dict[str, Any] = dict(
             attention_mask=batch.attention_mask,
@@ -268,6 +272,20 @@ class ARRunner:
         new = out[:, batch.input_ids.shape[1] :].tolist()
         return [self._cut(row) for row in new]
 
+    def _lean_generate_ids(
+        self,
+        pieces: Sequence[np.ndarray],
+        instruction: str,
+        max_new_tokens: int,
+        min_new_tokens: int | None,
+        prefix_texts: Sequence[str | None] | None,
+    ) -> list[list[int]]:
+        """Plain greedy decoding with the app's own loop and `LeanDecoder` passes (the CPU path): the ids
+        transformers' generate gives, without its per-token overhead."""
+        no_drafts: list[list[int]] = [[] for _ in pieces]
+        return self.speculative_generate_ids(pieces, instruction, max_new_tokens, min_new_tokens, prefix_texts,
+                                             drafts=no_drafts, max_draft=0)
+
     # ---- self-speculative decoding ------------------------------------------------------------------
 
     def speculative_blockers(self) -> list[str]:
@@ -288,11 +306,13 @@ class ARRunner:
         min_new_tokens: int | None = None,
         prefix_texts: Sequence[str | None] | None = None,
         drafts: Sequence[Sequence[int]] | None = None,
+        max_draft: int | None = None,
     ) -> list[list[int]]:
         """What `generate_ids` gives, decoded self-speculatively; stats in `last_speculative_stats`.
 
         The drafts are the CTC head's greedy output (canonically re-tokenized), or `drafts` when given
-        (one list of token ids per piece; any source: a previous pass, another model, a test).
+        (one list of token ids per piece; any source: a previous pass, another model, a test). `max_draft`
+        caps the draft tokens per pass (default: the device's); 0 decodes plainly, one token per pass.
         """
         if drafts is None and self.ctc_head is None:
             raise ModelError(f"{self.spec.display_name} has no CTC head ({self.folder} lacks out_llm.safetensors).")
@@ -306,8 +326,8 @@ class ARRunner:
             self.model.enable_adapters()
         with _out_of_memory_as_one_error(self.device), torch.inference_mode():
             states: EncoderStates = []
-            if self.exact_batches:
-                audio = self._audio_embeddings(batch, states)
+            if self.exact_batches:  # the encoder states only feed the head's drafts
+                audio = self._audio_embeddings(batch, states if drafts is None else None)
             else:
                 audio = self._padded_audio_embeddings(batch, states)
             if drafts is None:
@@ -320,8 +340,11 @@ class ARRunner:
             out, stats = speculative_greedy(
                 self.model, embeds, batch.attention_mask, drafts, int(max_new_tokens), self._stop_ids(),
                 self._norm_token, min_new_tokens=int(min_new_tokens or 0), eos_ids=eos_ids,
-                pad_token_id=self.pad_token_id, max_draft=default_max_draft(self.device.type),
+                pad_token_id=self.pad_token_id, lean=self.lean,
+                max_draft=default_max_draft(self.device.type) if max_draft is None else max_draft,
             )
+        if max_draft == 0:
+            return out
         self.last_speculative_stats = stats
         # two batches in a row below break-even from the start: stop drafting (and running the head) for good
         self._early_fallbacks = self._early_fallbacks + 1 if (stats.fell_back_at or 99) <= 4 else 0
