@@ -11,6 +11,10 @@ comes out slightly different in a batch than alone. With `exact_batches=True` (t
 encodes the whole batch in one pass with the padding masked (`app.asr.granite.batched_encoder`), then decodes
 all pieces in one left-padded batch: every piece gets the same tokens whatever batch it is in (so
 halving a batch on out-of-memory changes nothing). `exact_batches=False` is transformers' path exactly.
+That holds in fp32 and bf16. With the language model in int8 (the CPU choice where it decodes fastest) each
+product quantizes its input with one scale for the whole batch, so a piece's tokens can differ slightly with
+the pieces it is batched with (and a self-speculative pass with the tokens it verifies); the same recording
+run the same way gives the same transcript.
 
 A CUDA (or MPS) out-of-memory error is raised as `torch.OutOfMemoryError` with the GPU cache emptied,
 so the caller can halve the batch and retry.
