@@ -54,8 +54,9 @@ def _failure(done: Future[None]) -> str | None:
 
 
 def _name(project: Project) -> str:
+    """The project as a status line names it when it is no longer the open one (its whole path)."""
     if project.path is not None:
-        return project.path.name
+        return str(project.path)
     return project.media_path.name if project.media_path is not None else "an untitled project"
 
 
