@@ -330,15 +330,23 @@ class FirstRunDialog(QDialog):
         self.refresh()
 
     def fit_contents(self) -> None:
-        """Grow to show every line (wrapped labels included) without clipping, within the screen."""
+        """Grow to show every line (wrapped labels included) without clipping, within the screen: wider
+        where the screen is too short for the lines as they wrap at the dialog's width."""
         layout = self.layout()
         if layout is not None:
             layout.activate()
         hint = self.sizeHint()
+        width, height = max(self.width(), hint.width()), hint.height()
         screen = self.screen().availableGeometry() if self.screen() is not None else None
-        height = hint.height() if screen is None else min(hint.height(), screen.height() - 40)
-        if self.height() < height:
-            self.resize(max(self.width(), hint.width()), height)
+        if screen is not None:
+            room, widest = screen.height() - 40, max(width, screen.width() - 20)
+            if layout is not None and layout.hasHeightForWidth():
+                while layout.totalHeightForWidth(width) > room and width < widest:  # fewer lines, until they fit
+                    width = min(width + 20, widest)
+                height = layout.totalHeightForWidth(width)
+            height = min(height, room)
+        if self.height() < height or self.width() < width:
+            self.resize(width, max(self.height(), height))
 
     def _on_panel_running_changed(self, running: bool) -> None:
         for widget in (self.download_button, self.copy_button, self.local_button):
