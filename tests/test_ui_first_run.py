@@ -172,6 +172,7 @@ def test_never_clipped_at_a_small_size_nor_with_long_text(qtbot, store: ModelSto
         monkeypatch.setenv("HOME", str(store.cache_dir.parent))
     dialog = _dialog(qtbot, store, hardware=CPU)
     assert dialog.space_label.text().startswith("Models are stored in ~/") == store_in_home
+    _assert_nothing_clipped(qtbot, dialog)  # as it first shows
     dialog.resize(640, 200)  # smaller than it needs: the layout refuses to clip
     dialog.offline_label.setText(gui_offline_help(store.spec("nar")) * 3)  # more than an 800-pixel screen at 640
     dialog.offline_label.show()

@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -347,6 +347,18 @@ class FirstRunDialog(QDialog):
             height = min(height, room)
         if self.height() < height or self.width() < width:
             self.resize(width, max(self.height(), height))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_contents()
+
+    def event(self, event: QEvent) -> bool:
+        # a window's minimum height does not follow wrapped lines: after each change the layout took in
+        # (a text, a label shown, a narrower width) grow until they fit
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            self.fit_contents()
+        return handled
 
     def _on_panel_running_changed(self, running: bool) -> None:
         for widget in (self.download_button, self.copy_button, self.local_button):
