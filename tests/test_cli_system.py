@@ -57,6 +57,9 @@ def test_int8_decoding_and_a_faster_cpu_shorten_the_estimate() -> None:
 
 
 def test_a_recorded_run_replaces_the_estimate(config: Path) -> None:
+    # "auto" takes its formats from this machine's cached measurement: the injected one (encoder bf16,
+    # decoding int8), not one timed now, whose winner under load could be fp32 and file the speed elsewhere
+    write_cache(cache_path(config), {"measurement": asdict(measurement())})
     record_speed("nar", "cpu", "bf16", 1800.0, 450.0)  # 30 min of audio in 7.5 min: 4x real time
     record_speed("2b", "cpu", "bf16+int8", 30.0, 5.0)  # too short to say anything: not kept
     rows = {r.key: r for r in model_rows("cpu", "auto", measurement())}
@@ -64,6 +67,7 @@ def test_a_recorded_run_replaces_the_estimate(config: Path) -> None:
     assert rows["nar"].expected.text() == "about 15 min for a one-hour interview (measured on this computer)"
     assert not rows["2b"].expected.measured
     assert read_cache(cache_path(config))["speeds"] == {"nar|cpu|bf16": 4.0}
+    assert rows["2b"].precision.startswith("encoder bf16, language model int8")  # the plan the runs were filed under
 
 
 def test_the_dialogs_read_only_what_is_cached(config: Path) -> None:

@@ -9,6 +9,7 @@ decides when to write it (debounced) and discards it after a successful save.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -124,9 +125,13 @@ class RecoveryJournal:
 def instance_journal(project: Project, root: Path | None = None) -> RecoveryJournal:
     """A journal in the user data folder that belongs to this process alone: for a project opened
     read-only (another instance journals beside the file) and for an autosave that cannot write beside
-    the project. It is found at the next start like the journal of a never-saved project."""
-    key = f"{project.media_fingerprint or 'untitled'}-pid{os.getpid()}"
-    return RecoveryJournal(None, key, root)
+    the project. It is found at the next start like the journal of a never-saved project. Two saved
+    projects of one recording get two journals (their paths are part of the name): one's work never lands
+    in the other's."""
+    key = project.media_fingerprint or "untitled"
+    if project.path is not None:
+        key += "-" + hashlib.sha256(os.fsencode(os.path.abspath(project.path))).hexdigest()[:12]
+    return RecoveryJournal(None, f"{key}-pid{os.getpid()}", root)
 
 
 def _live_instance(name: str) -> bool:

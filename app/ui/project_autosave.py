@@ -5,15 +5,21 @@ The journal is written at most ~2 s after the first unjournaled change however f
 discard waits for the write in flight. A journal that cannot be written beside the project goes to the
 user data folder instead, with a banner until a write or a save succeeds. Undoing back to the saved
 state discards the journal: it would only bring back what was undone.
+
+A write's outcome reaches the GUI thread later, maybe after another project was opened: each write
+carries the project its snapshot was taken from and that project's fallback journal, so a failed write
+is kept for its own project (the banner only while that project is open, else a status line naming it).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from app.core.errors import VerbatimError
 from app.core.project import Project
@@ -24,11 +30,40 @@ Notice = Callable[[str, str | None], None]
 """Shows (text) or clears (None) the banner with a key."""
 
 
+class _Write:
+    """One journal write in flight, and what its outcome needs on the GUI thread: the project the
+    snapshot was taken from and that project's fallback journal (both taken with the snapshot)."""
+
+    __slots__ = ("project", "journal", "fallback", "data", "future")
+
+    def __init__(self, project: Project, journal: RecoveryJournal, fallback: RecoveryJournal,
+                 data: dict[str, Any], future: Future[None]) -> None:
+        self.project = project
+        self.journal = journal
+        self.fallback = fallback
+        self.data = data
+        self.future = future
+
+
+def _failure(done: Future[None]) -> str | None:
+    """The sentence for a write that failed, None for one that succeeded."""
+    exc = done.exception()
+    if exc is None:
+        return None
+    return str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}"
+
+
+def _name(project: Project) -> str:
+    """The project as a status line names it when it is no longer the open one (its whole path)."""
+    if project.path is not None:
+        return str(project.path)
+    return project.media_path.name if project.media_path is not None else "an untitled project"
+
+
 class ProjectAutosave(QObject):
     """Writes `journal` for the project `project()` returns whenever `modified()` says there is unsaved work."""
 
-    _journal_failed = Signal(str, object)  # from the writer thread: sentence, the snapshot
-    _journal_ok = Signal()
+    _journal_done = Signal(object, object)  # from the writer thread: the _Write, its failure sentence or None
 
     def __init__(self, parent: QObject, recovery_root: Path | None, project: Callable[[], Project | None],
                  modified: Callable[[], bool], message: Callable[[str], None], notice: Notice) -> None:
@@ -42,9 +77,14 @@ class ProjectAutosave(QObject):
         """Where the open project's journal goes (beside its file, or keyed by its recording when unsaved)."""
         self._timer = JournalTimer(self.write, self)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
-        self._write: Future | None = None
-        self._journal_failed.connect(self._on_journal_failed)
-        self._journal_ok.connect(lambda: notice("autosave", None))
+        self._write: Future[None] | None = None
+        self._unreported: list[_Write] = []
+        """Writes whose outcome is still to be dealt with, oldest first."""
+        self._fallbacks: list[tuple[weakref.ref[Project], RecoveryJournal]] = []
+        """The fallback journals written, with their projects (while these are alive)."""
+        # always queued, even when the write ended before its callback was added: the outcome is dealt
+        # with on the GUI thread, after what the GUI thread does now (a flush deals with it at once)
+        self._journal_done.connect(self._on_journal_done, Qt.ConnectionType.QueuedConnection)
 
     @property
     def max_wait_ms(self) -> int:
@@ -83,35 +123,72 @@ class ProjectAutosave(QObject):
             self._message(f"Autosave failed: {exc}")
             return
         self.wait()
-        self._write = self._writer.submit(journal.write_snapshot, data)
-        self._write.snapshot = data  # type: ignore[attr-defined]  # for the fallback on failure
-        self._write.add_done_callback(self._on_journal_written)
+        # the fallback is this project's, taken now: when the outcome arrives another one may be open
+        future = self._writer.submit(journal.write_snapshot, data)
+        record = _Write(project, journal, instance_journal(project, self._recovery_root), data, future)
+        self._unreported.append(record)
+        self._write = future
+        future.add_done_callback(lambda done: self._journal_done.emit(record, _failure(done)))
 
-    def _on_journal_written(self, done: Future) -> None:  # on the writer thread: hand errors to the GUI
-        exc = done.exception()
-        if exc is not None:
-            data = getattr(done, "snapshot", None)
-            self._journal_failed.emit(str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}",
-                                      data)
+    def _on_journal_done(self, record: _Write, failure: str | None) -> None:
+        if record in self._unreported:  # not dealt with already (a flush, a save, a discard)
+            self._report(record, failure)
+
+    def _report(self, record: _Write, failure: str | None) -> None:
+        self._unreported.remove(record)
+        if failure is None:
+            self._drop_fallbacks(record.project, keep=record.journal.path)  # the journal written is newer
+            if record.project is self._project():
+                self._notice("autosave", None)
         else:
-            self._journal_ok.emit()
+            self._keep_in_fallback(record, failure)
 
-    def _on_journal_failed(self, text: str, data: object) -> None:
+    def _keep_in_fallback(self, record: _Write, text: str) -> None:
         """The journal could not be written where it belongs: write it to the user data folder instead,
-        and say so in a banner until a journal write or a save succeeds."""
-        project = self._project()
-        if project is None or not isinstance(data, dict):
-            self._message(f"Autosave failed: {text}")
-            return
-        fallback = instance_journal(project, self._recovery_root)
+        and say so: in a banner until a journal write or a save succeeds while its project is open,
+        else in a status line that names the project."""
+        fallback, is_open = record.fallback, record.project is self._project()
         try:
-            fallback.write_snapshot(data)
+            fallback.write_snapshot(record.data)
         except VerbatimError as exc:
-            self._notice("autosave", f"Autosave failed: {text} Your changes are not backed up anywhere "
-                         f"({exc}); save the project somewhere else now.")
+            if is_open:
+                self._notice("autosave", f"Autosave failed: {text} Your changes are not backed up anywhere "
+                             f"({exc}); save the project somewhere else now.")
+            else:
+                self._message(f"Autosave of {_name(record.project)} failed: {text} Its last changes are not "
+                              f"backed up anywhere ({exc}).")
             return
-        self._notice("autosave", f"Autosave cannot write beside the project ({text}) Your unsaved changes are "
-                     f"kept in {fallback.path.parent} instead until it can.")
+        if not any(j.path == fallback.path for _, j in self._fallbacks):
+            self._fallbacks.append((weakref.ref(record.project), fallback))
+        if is_open:
+            self._notice("autosave", f"Autosave cannot write beside the project ({text}) Your unsaved changes are "
+                         f"kept in {fallback.path.parent} instead until it can.")
+        else:
+            self._message(f"Autosave could not write the recovery journal of {_name(record.project)} ({text}) "
+                          f"Its unsaved changes are kept in {fallback.path} instead.")
+
+    def _drop_fallbacks(self, project: Project, keep: Path | None = None) -> None:
+        """Remove the fallback journals of `project` (but `keep`): its work is in a newer journal, saved
+        or given up. Those of projects no longer alive stay on disk for the next start to offer."""
+        kept: list[tuple[weakref.ref[Project], RecoveryJournal]] = []
+        for ref, journal in self._fallbacks:
+            owner = ref()
+            if owner is None:
+                continue
+            if owner is not project or journal.path == keep:
+                kept.append((ref, journal))
+                continue
+            try:
+                journal.discard()
+            except VerbatimError:
+                pass
+        self._fallbacks = kept
+
+    def _report_finished(self) -> None:
+        """Deal with the outcome of every write now (the event loop may not run again)."""
+        self.wait()
+        for record in list(self._unreported):
+            self._report(record, _failure(record.future))
 
     def wait(self) -> None:
         """Block until the journal write in flight (if any) is on disk."""
@@ -120,8 +197,14 @@ class ProjectAutosave(QObject):
             wait([pending])
 
     def discard(self) -> None:
-        """Remove the journal (after the write in flight, so that it does not come back)."""
+        """Remove the open project's journals (after the write in flight, so that it does not come back):
+        its work was saved, given up or undone, and what its writes so far would still do is forgotten."""
         self.wait()
+        project = self._project()
+        if project is not None:
+            self._unreported = [r for r in self._unreported if r.project is not project]
+            self._drop_fallbacks(project)
+            self._notice("autosave", None)
         if self.journal is not None:
             try:
                 self.journal.discard()
@@ -141,13 +224,14 @@ class ProjectAutosave(QObject):
         self.discard()
 
     def flush(self) -> None:
-        """Write the journal now and wait until it is on disk (the session is ending: SIGTERM, logout)."""
+        """Write the journal now and wait until it (or its fallback) is on disk (the session is ending:
+        SIGTERM, logout)."""
         self._timer.stop()
         self.write()
-        self.wait()
+        self._report_finished()
 
     def shutdown(self) -> None:
         """Stop the timer and finish the write in flight (the window is closing)."""
         self._timer.stop()
-        self.wait()
+        self._report_finished()
         self._writer.shutdown(wait=True)

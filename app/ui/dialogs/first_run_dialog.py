@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -330,15 +330,35 @@ class FirstRunDialog(QDialog):
         self.refresh()
 
     def fit_contents(self) -> None:
-        """Grow to show every line (wrapped labels included) without clipping, within the screen."""
+        """Grow to show every line (wrapped labels included) without clipping, within the screen: wider
+        where the screen is too short for the lines as they wrap at the dialog's width."""
         layout = self.layout()
         if layout is not None:
             layout.activate()
         hint = self.sizeHint()
+        width, height = max(self.width(), hint.width()), hint.height()
         screen = self.screen().availableGeometry() if self.screen() is not None else None
-        height = hint.height() if screen is None else min(hint.height(), screen.height() - 40)
-        if self.height() < height:
-            self.resize(max(self.width(), hint.width()), height)
+        if screen is not None:
+            room, widest = screen.height() - 40, max(width, screen.width() - 20)
+            if layout is not None and layout.hasHeightForWidth():
+                while layout.totalHeightForWidth(width) > room and width < widest:  # fewer lines, until they fit
+                    width = min(width + 20, widest)
+                height = layout.totalHeightForWidth(width)
+            height = min(height, room)
+        if self.height() < height or self.width() < width:
+            self.resize(width, max(self.height(), height))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_contents()
+
+    def event(self, event: QEvent) -> bool:
+        # a window's minimum height does not follow wrapped lines: after each change the layout took in
+        # (a text, a label shown, a narrower width) grow until they fit
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            self.fit_contents()
+        return handled
 
     def _on_panel_running_changed(self, running: bool) -> None:
         for widget in (self.download_button, self.copy_button, self.local_button):
