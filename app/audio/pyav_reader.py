@@ -81,7 +81,7 @@ class _FrameFifo:
             if self.n:
                 return False
             self._restart(frame)
-        frame.pts = None  # the FIFO would otherwise refuse a frame after a gap in the timestamps
+        frame.pts = None  # else the FIFO refuses a timestamp gap, even Matroska's millisecond rounding
         try:
             self._fifo.write(frame)
         except ValueError:  # another sample format, rate or time base
