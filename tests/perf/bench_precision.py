@@ -68,7 +68,9 @@ def nar(layers: int | None, dtypes: list[torch.dtype], seconds: float = 30.0, dr
         del model
 
 
-def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seconds: float = 30.0) -> None:
+def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seconds: float = 30.0,
+       lean: bool = True) -> None:
+    """`lean=False` decodes through transformers' generate instead of the CPU's lean passes (for comparison)."""
     import bench_asr
     from bench_asr import build_runner
 
@@ -83,6 +85,8 @@ def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seco
         load = torch.bfloat16 if encoder == "bf16" and llm != "fp32" else torch.float32
         runner = build_runner("2b", torch.device("cpu"), load, tiny=False)
         runner.dtype = apply_precision(runner.model, PrecisionPlan("cpu", encoder, llm, "bench"))
+        if not lean:
+            runner.lean = None
         runner.generate_ids([piece[:16000]], text, 2, min_new_tokens=2)  # warm-up
         t0 = time.perf_counter()
         runner.generate_ids([piece], text, 1, min_new_tokens=1)  # encoder + prefill + one token
@@ -94,7 +98,8 @@ def ar(layers: int | None, plans: list[tuple[str, str]], tokens: int = 100, seco
         t2 = time.perf_counter()
         hook.remove()
         gaps = sorted(b - a for a, b in zip(steps[1:], steps[2:]))  # after the prefill pass
-        emit(model=f"2b {layers or 40} LLM layers", encoder=encoder, llm=llm, audio_s=seconds, tokens=tokens,
+        emit(model=f"2b {layers or 40} LLM layers", encoder=encoder, llm=llm, lean=runner.lean is not None,
+             audio_s=seconds, tokens=tokens,
              prefill_s=round(t1 - t0, 2), s_per_token=round(gaps[len(gaps) // 2], 4),
              s_per_token_mean=round(((t2 - t1) - (t1 - t0)) / (tokens - 1), 4), total_s=round(t2 - t1, 2),
              rtfx=round(seconds / (t2 - t1), 2))
@@ -107,6 +112,7 @@ def main() -> int:
     p.add_argument("--tokens", type=int, default=100)
     p.add_argument("--seconds", type=float, default=30.0, help="audio per piece")
     p.add_argument("--draft-rate", type=float, default=3.5, help="NAR draft tokens per audio second")
+    p.add_argument("--no-lean", action="store_true", help="AR decoding through transformers' generate")
     args = p.parse_args()
     use_physical_cores()
     if args.mode == "nar-full":
@@ -114,9 +120,9 @@ def main() -> int:
     elif args.mode == "nar-mid":
         nar(8, [torch.float32, torch.bfloat16], args.seconds, args.draft_rate)
     elif args.mode == "ar-full":
-        ar(None, [("bf16", "int8")], args.tokens, args.seconds)
+        ar(None, [("bf16", "int8")], args.tokens, args.seconds, lean=not args.no_lean)
     else:
-        ar(8, [("fp32", "fp32"), ("bf16", "bf16"), ("bf16", "int8")], args.tokens, args.seconds)
+        ar(8, [("fp32", "fp32"), ("bf16", "bf16"), ("bf16", "int8")], args.tokens, args.seconds, lean=not args.no_lean)
     return 0
 
 

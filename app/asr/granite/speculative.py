@@ -34,7 +34,6 @@ from typing import Any
 
 import torch
 
-from app.asr.granite.kv_cache import GrowingCache
 from app.asr.granite.lean_decoder import LeanDecoder
 
 Normalizer = Callable[[int], str]  # token id -> its text, lowercased, letters and digits only
@@ -249,8 +248,7 @@ def speculative_greedy(
     mask = attention_mask.to(device=device, dtype=torch.long)
     prior = COST_PER_TOKEN.get(device.type, 0.1) if cost_per_token is None else cost_per_token
     budget = DraftBudget(max_draft, prior)
-    # on the CPU's lean path the cache appends in place (no copy of every layer's cache per token)
-    cache = GrowingCache() if lean is not None else DynamicCache(config=model.config.text_config)
+    cache = DynamicCache(config=model.config.text_config)
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
     hidden = model.model(inputs_embeds=inputs_embeds, attention_mask=None if bool(mask.all()) else mask,
                          position_ids=positions, cache=cache, use_cache=True).last_hidden_state[:, -1]
