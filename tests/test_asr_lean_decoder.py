@@ -112,3 +112,19 @@ def test_runner_ids_equal_transformers_generate(kind: str, precision: str, speec
         runner.lean = lean
     assert ours == theirs
     assert all(len(row) >= 3 for row in ours)
+
+
+def test_a_bf16_language_model_matches_to_bf16_rounding(language_model: GraniteModel) -> None:
+    lm = copy.deepcopy(language_model).to(torch.bfloat16)
+    valid = torch.ones(2, 9, dtype=torch.bool)
+    valid[0, :4] = False
+    cache = DynamicCache(config=lm.config)
+    embeds = torch.randn(2, 9, lm.config.hidden_size, generator=torch.Generator().manual_seed(5)).bfloat16()
+    with torch.inference_mode():
+        lm(inputs_embeds=embeds, attention_mask=valid.long(), position_ids=(valid.long().cumsum(-1) - 1).clamp(min=0),
+           cache=cache, use_cache=True)
+    valid = torch.cat([valid, torch.ones(2, 1, dtype=torch.bool)], dim=1)
+    theirs, ours, _, _ = both(lm, cache, torch.tensor([[7], [99]]), torch.tensor([[5], [9]]), valid)
+    assert ours.dtype == torch.bfloat16
+    error = (ours.float() - theirs.float()).norm() / theirs.float().norm()
+    assert error < 0.02

@@ -13,8 +13,9 @@ adapters apply unchanged) with fewer operations:
 - q and k are rotated together in three operations: `x * cos + swap_halves(x) * sin_signed`, where
   `sin_signed` is `sin` with its first half negated (transformers' `rotate_half` then multiply);
 - residual scaling is an `add` with `alpha`;
-- attention of one new token is two batched products per group of query heads (torch's fused attention is
-  tiled for many queries and ran 1.7x slower for one); a block of draft tokens uses the fused attention;
+- attention of one new token in float32 (int8 and fp32 language models) is two batched products per group of
+  query heads (torch's fused attention is tiled for many queries and ran 1.7x slower for one on one core);
+  a block of draft tokens, and bf16, use the fused attention;
   a mask is built only where a row has padding or holes, or the pass holds more than one new token;
 - the cache is the transformers `DynamicCache` the prefill filled (an in-place cache was measured twice
   and gave nothing at 30 s pieces: appending ~500 positions costs little next to reading the weights).
@@ -108,7 +109,7 @@ class LeanDecoder:
             qk = qk * cos + swapped * sin_signed
             q = qk[:, :, : self.heads].transpose(1, 2)
             keys, values = cache.layers[index].update(qk[:, :, self.heads :].transpose(1, 2), v.transpose(1, 2))
-            if width == 1:
+            if width == 1 and q.dtype == torch.float32:  # (bf16 keeps the fused kernel's float accumulation)
                 out = self._one_query_attention(q, keys, values, mask, attn.scaling)
             else:
                 out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=attn.scaling,
@@ -158,4 +159,4 @@ class LeanDecoder:
             return causal.view(1, 1, width, total).expand(batch, 1, width, total)
         if valid.shape != (batch, total):
             raise ValueError(f"valid must be [{batch}, {total}], got {list(valid.shape)}")
-        return valid.bool().view(batch, 1, 1, total) & causal.view(1, 1, width, total)
+        return valid.bool().reshape(batch, 1, 1, total) & causal.view(1, 1, width, total)
