@@ -50,10 +50,15 @@ from app.core.errors import ModelError
 
 EncoderStates = list[tuple[torch.Tensor, "torch.Tensor | None"]]  # per piece: encoder states [T, D], P(blank) [T]
 
-# generation_config settings that change greedy choices; speculative decoding does not apply them
-_UNSUPPORTED_SETTINGS = ("repetition_penalty", "no_repeat_ngram_size", "bad_words_ids", "suppress_tokens",
-                         "begin_suppress_tokens", "sequence_bias", "forced_bos_token_id", "forced_eos_token_id",
-                         "encoder_repetition_penalty", "exponential_decay_length_penalty")
+# generation_config settings that change greedy choices, with the value that leaves them off; the app's own
+# decoding loop (self-speculative, and plain greedy on the CPU) does not apply them, so a model that sets one
+# decodes through transformers' generate (min_new_tokens passed to generate_ids is honoured by both)
+_UNSUPPORTED_SETTINGS: dict[str, Any] = {
+    "repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "bad_words_ids": None, "suppress_tokens": None,
+    "begin_suppress_tokens": None, "sequence_bias": None, "forced_bos_token_id": None, "forced_eos_token_id": None,
+    "encoder_repetition_penalty": 1.0, "exponential_decay_length_penalty": None, "min_new_tokens": None,
+    "min_length": 0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +249,8 @@ class ARRunner:
         Self-speculative (same ids, fewer LLM passes) when the runner was loaded with speculative=True and a
         CTC head, and the model's generation settings are plain greedy ones.
         """
+        if max_new_tokens < 1:
+            raise ValueError("max_new_tokens must be at least 1")
         if self.speculative and self.ctc_head is not None and not self.speculative_blockers():
             return self.speculative_generate_ids(pieces, instruction, max_new_tokens, min_new_tokens, prefix_texts)
         if self.lean is not None and self.exact_batches and not self.speculative_blockers():
@@ -296,9 +303,9 @@ class ARRunner:
         """generation_config settings of this model that speculative decoding cannot honour (then it is not used)."""
         config = self.model.generation_config
         out = []
-        for name in _UNSUPPORTED_SETTINGS:
+        for name, off in _UNSUPPORTED_SETTINGS.items():
             value = getattr(config, name, None)
-            if value not in (None, 1.0, 0, [], {}) and not (name == "repetition_penalty" and value == 1):
+            if value is not None and value not in ([], {}) and (off is None or value != off):  # None: unset
                 out.append(name)
         return out
 
