@@ -291,8 +291,8 @@ class ARRunner:
         min_new_tokens: int | None,
         prefix_texts: Sequence[str | None] | None,
     ) -> list[list[int]]:
-        """Plain greedy decoding with the app's own loop and `LeanDecoder` passes (the CPU path): the ids
-        transformers' generate gives, without its per-token overhead."""
+        """Plain greedy decoding with the app's own loop and `LeanDecoder` passes (the CPU path), without
+        generate's per-token overhead: generate's ids in float32 (bf16 and int8: see `app.asr.granite.lean_decoder`)."""
         no_drafts: list[list[int]] = [[] for _ in pieces]
         return self.speculative_generate_ids(pieces, instruction, max_new_tokens, min_new_tokens, prefix_texts,
                                              drafts=no_drafts, max_draft=0)
@@ -300,7 +300,8 @@ class ARRunner:
     # ---- self-speculative decoding ------------------------------------------------------------------
 
     def speculative_blockers(self) -> list[str]:
-        """generation_config settings of this model that speculative decoding cannot honour (then it is not used)."""
+        """generation_config settings of this model that the app's own decoding loop cannot honour (then
+        neither self-speculative nor the CPU's lean decoding is used: transformers' generate decodes)."""
         config = self.model.generation_config
         out = []
         for name, off in _UNSUPPORTED_SETTINGS.items():
