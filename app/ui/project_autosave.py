@@ -147,25 +147,27 @@ class ProjectAutosave(QObject):
         """The journal could not be written where it belongs: write it to the user data folder instead,
         and say so: in a banner until a journal write or a save succeeds while its project is open,
         else in a status line that names the project."""
-        fallback, is_open = record.fallback, record.project is self._project()
+        fallback, name = record.fallback, _name(record.project)
         try:
             fallback.write_snapshot(record.data)
         except VerbatimError as exc:
-            if is_open:
-                self._notice("autosave", f"Autosave failed: {text} Your changes are not backed up anywhere "
-                             f"({exc}); save the project somewhere else now.")
-            else:
-                self._message(f"Autosave of {_name(record.project)} failed: {text} Its last changes are not "
-                              f"backed up anywhere ({exc}).")
+            self._tell(record, f"Autosave failed: {text} Your changes are not backed up anywhere ({exc}); save the "
+                       f"project somewhere else now.",
+                       f"Autosave of {name} failed: {text} Its last changes are not backed up anywhere ({exc}).")
             return
         if not any(j.path == fallback.path for _, j in self._fallbacks):
             self._fallbacks.append((weakref.ref(record.project), fallback))
-        if is_open:
-            self._notice("autosave", f"Autosave cannot write beside the project ({text}) Your unsaved changes are "
-                         f"kept in {fallback.path.parent} instead until it can.")
+        self._tell(record, f"Autosave cannot write beside the project ({text}) Your unsaved changes are kept in "
+                   f"{fallback.path.parent} instead until it can.",
+                   f"Autosave could not write the recovery journal of {name} ({text}) Its unsaved changes are "
+                   f"kept in {fallback.path} instead.")
+
+    def _tell(self, record: _Write, banner: str, line: str) -> None:
+        """`banner` over the window while the write's project is the open one, else `line` in the status bar."""
+        if record.project is self._project():
+            self._notice("autosave", banner)
         else:
-            self._message(f"Autosave could not write the recovery journal of {_name(record.project)} ({text}) "
-                          f"Its unsaved changes are kept in {fallback.path} instead.")
+            self._message(line)
 
     def _drop_fallbacks(self, project: Project, keep: Path | None = None) -> None:
         """Remove the fallback journals of `project` (but `keep`): its work is in a newer journal, saved
