@@ -115,6 +115,43 @@ def test_planning_by_cost_keeps_every_voiced_frame_and_the_limit(max_s: float) -
     assert all(a.start < b.start and a.end <= b.end for (a, _), (b, _) in zip(planned, planned[1:], strict=False))
 
 
+def test_where_the_voice_is_drowned_every_cut_is_overlapped() -> None:
+    """Two minutes of phrases. In the first the pauses are quiet; in the second the voice stands barely
+    above the noise (`SpeechMask.drowned`) and the mask's pauses are noisy and not to be trusted: every
+    seam there is overlapped by the hard-cut overlap (the word at a cut lies whole in one piece), while the
+    seams of the first minute stay clean (no overlap) and its quiet pauses are left out."""
+    frames = 12_000
+    voiced = np.zeros(frames, dtype=bool)
+    for start in range(100, 6000, 700):  # 5 s phrases, 2 s quiet pauses
+        voiced[start : start + 500] = True
+    for start in range(6000, frames, 330):  # 3 s phrases, 0.3 s noisy pauses
+        voiced[start : start + 300] = True
+    quiet = ~voiced
+    quiet[6000:] = False
+    cost = np.where(voiced, 1.5, 0.2).astype(np.float32)
+    drowned = np.zeros(frames, dtype=bool)
+    drowned[6000:] = True
+    mask = SpeechMask(voiced, cost, "synthetic", 0.05, by_cost=True, quiet=quiet, drowned=drowned)
+    planned = [p for p, _ in plan_pieces_with_cores(np.zeros(frames * FRAME, np.float32), 8.0, overlap_s=2.0,
+                                                   mask=mask)]
+    seams = list(zip(planned, planned[1:], strict=False))
+    clean = [(a, b) for a, b in seams if a.end // FRAME < 6000]
+    drowned_seams = [(a, b) for a, b in seams if b.start // FRAME >= 6000]
+    assert len(clean) >= 6 and len(drowned_seams) >= 6
+    assert all(b.start >= a.end for a, b in clean)  # quiet pauses: the next piece starts after this one
+    assert all(a.end - b.start >= 2 * SR for a, b in drowned_seams)
+    covered = np.zeros(frames, dtype=bool)
+    for piece in planned:
+        assert piece.length <= 8 * SR
+        covered[piece.start // FRAME : piece.end // FRAME] = True
+    assert covered[~quiet].all()
+    assert covered[quiet].mean() < 0.3
+    without = SpeechMask(voiced, cost, "synthetic", 0.05, by_cost=True, quiet=quiet)  # the same, all trusted
+    plain = [p for p, _ in plan_pieces_with_cores(np.zeros(frames * FRAME, np.float32), 8.0, overlap_s=2.0,
+                                                 mask=without)]
+    assert all(a.end - b.start < SR for a, b in zip(plain, plain[1:], strict=False))
+
+
 def test_band_levels_hear_the_voice_band_and_not_the_hum() -> None:
     t = np.arange(SR) / SR
     tone = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)

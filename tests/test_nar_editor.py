@@ -76,6 +76,45 @@ def test_flash_varlen_matches_sdpa() -> None:  # pragma: no cover - needs a GPU
     torch.testing.assert_close(a.float(), b.float(), atol=3e-2, rtol=3e-2)
 
 
+def _reference_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k, dropout_p=0.0,
+                      softmax_scale=None, causal=False, **rest):
+    """flash-attn's `flash_attn_varlen_func` as its interface documents it, in plain torch: q [total, heads, d],
+    k and v [total, kv_heads, d] (heads a multiple of kv_heads), int32 cumulative lengths [samples + 1],
+    the longest sample as an int; each sample attends only to itself. It refuses what the CUDA kernel refuses."""
+    assert q.dim() == k.dim() == v.dim() == 3 and q.shape[0] == k.shape[0] == cu_seqlens_q[-1]
+    assert q.shape[1] % k.shape[1] == 0 and k.shape == v.shape and q.shape[2] == k.shape[2]
+    assert all(t.stride(-1) == 1 for t in (q, k, v)), "the last dimension must be contiguous"
+    assert cu_seqlens_q.dtype == cu_seqlens_k.dtype == torch.int32 and cu_seqlens_q.dim() == 1
+    assert torch.equal(cu_seqlens_q, cu_seqlens_k) and not causal and dropout_p == 0.0 and not rest
+    lengths = (cu_seqlens_q[1:] - cu_seqlens_q[:-1]).tolist()
+    assert isinstance(max_seqlen_q, int) and max_seqlen_q == max_seqlen_k == max(lengths)
+    groups = q.shape[1] // k.shape[1]
+    out = torch.empty_like(q)
+    for a, b in zip(cu_seqlens_q[:-1].tolist(), cu_seqlens_q[1:].tolist(), strict=True):
+        qs, ks, vs = (t[a:b].transpose(0, 1) for t in (q, *(x.repeat_interleave(groups, 1) for x in (k, v))))
+        weights = torch.softmax(qs @ ks.transpose(1, 2) * softmax_scale, dim=-1)
+        out[a:b] = (weights @ vs).transpose(0, 1)
+    return out
+
+
+def test_the_flash_call_follows_the_kernels_interface(editor, monkeypatch) -> None:
+    """The "flash" backend hands flash-attn packed [tokens, heads, d] tensors, kv heads not repeated (the tiny
+    model has 4 query and 2 kv heads), int32 offsets and the longest sample, and reads the output back in
+    packed order: with a plain-torch kernel that follows that interface it equals "sdpa" on the CPU. The real
+    kernel's numbers need CUDA (`test_flash_varlen_matches_sdpa`, tests/perf/gpu_check.sh)."""
+    import sys
+    import types
+
+    kernel = types.ModuleType("flash_attn")
+    kernel.flash_attn_varlen_func = _reference_varlen  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flash_attn", kernel)
+    lengths = [9, 12, 5]
+    x = _embeds(sum(lengths), seed=4)
+    torch.testing.assert_close(_run(editor, x, lengths, "flash"), _run(editor, x, lengths, "sdpa"),
+                               atol=1e-5, rtol=1e-5)
+    assert not flash_available("cpu")  # the loader never picks it off CUDA
+
+
 def test_insertion_slots_and_min_edit_length() -> None:
     assert insertion_slots([5, 6], blank=80) == [80, 5, 80, 6, 80]
     assert insertion_slots([], blank=80) == [80]

@@ -7,8 +7,9 @@
 Cut accuracy: espeak-ng speech laid out word by word (positions exact) with babble, pink noise and a
 hum (tests/noisy_speech.py) at each SNR, cut for a model limit of `--max-s` seconds (with the 2 s
 overlap the engines use at hard cuts). A cut is inside a word when a piece edge falls strictly
-between the word's first and last loud sample; a word is split when no single piece holds it whole,
-and lost when some of it is in no piece at all.
+between the word's first and last loud sample; the clean seams are those where the pieces share less
+than a second (an overlapped seam may cut a word by design: it lies whole in the other piece). A word
+is split when no single piece holds it whole, and lost when some of it is in no piece at all.
 
 Planning time: synthetic voiced/quiet masks with speech-like runs (0.2-6 s of speech, 0.05-1.5 s
 pauses), 60 and 180 minutes, planned with 30 s pieces and with the interview's 540 s pieces and 30 s
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.asr.pipeline import segmentation, vad  # noqa: E402
+from app.asr.pipeline.levels import band_levels  # noqa: E402
 from app.asr.pipeline.segmentation import plan_pieces_with_cores  # noqa: E402
 from tests.noisy_speech import cut_report, noisy_recording  # noqa: E402
 
@@ -40,9 +42,10 @@ def accuracy(max_s: float, repeats: int, seeds: list[int], old: tuple[object, ob
     """One row per SNR and planner: energy, Silero as planned at the `--old` revision (if given), Silero now.
 
     With several `seeds` each row adds up the recordings made with them (different pauses and noise)."""
-    print(f"| SNR | planner | pieces | longest s | cuts | cuts inside a word | words split | words lost "
-          f"| audio decoded s | detect s |  (max {max_s:g} s, {repeats} x 12 phrases, seeds {seeds})")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| SNR | planner | pieces | longest s | cuts | cuts inside a word | clean seams' cuts / inside a word "
+          f"| words split | words lost | audio decoded s | detect s |  (max {max_s:g} s, {repeats} x 12 phrases, "
+          f"seeds {seeds})")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     planners: list[tuple[str, object, object]] = [("energy", vad, segmentation)]
     if old is not None:
         planners.append(("silero (old)", *old))
@@ -50,7 +53,7 @@ def accuracy(max_s: float, repeats: int, seeds: list[int], old: tuple[object, ob
     for snr in (None, 10.0, 5.0, 0.0):
         recs = [noisy_recording(snr, repeats=repeats, seed=seed) for seed in seeds]
         for label, vad_module, seg_module in planners:
-            total = np.zeros(7)
+            total = np.zeros(9)
             longest, detector, total_took = 0.0, label, 0.0
             for rec in recs:
                 t0 = time.perf_counter()
@@ -59,14 +62,15 @@ def accuracy(max_s: float, repeats: int, seeds: list[int], old: tuple[object, ob
                 planned = seg_module.plan_pieces_with_cores(  # type: ignore[attr-defined]
                     rec.audio, max_s, overlap_s=2.0, mask=mask)
                 r = cut_report([p for p, _ in planned], rec.words)
-                total += (r.pieces, r.cuts, r.cuts_in_words, r.words_split, r.words, r.words_lost, r.decoded_s)
+                total += (r.pieces, r.cuts, r.cuts_in_words, r.words_split, r.words, r.words_lost, r.decoded_s,
+                          r.clean_cuts, r.clean_cuts_in_words)
                 longest = max(longest, r.longest_s)
                 detector = label if mask.detector == label.split()[0] else mask.detector
-            pieces, cuts, inside, split, words, lost, decoded = total
+            pieces, cuts, inside, split, words, lost, decoded, clean, clean_inside = total
             name = "clean" if snr is None else f"{snr:g} dB"
             print(f"| {name} | {detector} | {pieces:.0f} | {longest:.2f} | {cuts:.0f} | {inside:.0f} "
-                  f"({100 * inside / max(cuts, 1):.0f} %) | {split:.0f} / {words:.0f} | {lost:.0f} | {decoded:.1f} "
-                  f"| {total_took:.2f} |", flush=True)
+                  f"({100 * inside / max(cuts, 1):.0f} %) | {clean:.0f} / {clean_inside:.0f} "
+                  f"| {split:.0f} / {words:.0f} | {lost:.0f} | {decoded:.1f} | {total_took:.2f} |", flush=True)
 
 
 def synthetic_mask(minutes: float, seed: int = 0) -> np.ndarray:
@@ -138,9 +142,14 @@ def silero_speed(minutes: float) -> None:
     print(f"\nSilero over {minutes:g} min of audio: {took:.1f} s ({minutes * 60 / took:.0f}x real time)")
     frames = -(-len(audio) // 160)
     t0 = time.perf_counter()
-    vad.cut_cost(audio, np.zeros(frames, dtype=np.float32))
+    level = band_levels(audio)
+    vad.cut_cost(level, np.zeros(frames, dtype=np.float32))
     took = time.perf_counter() - t0
     print(f"cut cost (voice-band level) over {minutes:g} min: {took:.1f} s ({minutes * 60 / took:.0f}x real time)")
+    t0 = time.perf_counter()
+    vad.local_contrast(level)
+    took = time.perf_counter() - t0
+    print(f"local contrast (drowned stretches) over {minutes:g} min: {took:.2f} s")
 
 
 def main() -> None:

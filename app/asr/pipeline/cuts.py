@@ -15,7 +15,9 @@ reach. The mask still says how sure a cut is:
   recordings at 0 and 5 dB SNR, 4 of 221 cuts fell 4-110 ms before a word's end), and that word must
   lie whole in this piece;
 - any other cut may be inside a word: the next piece starts at least `overlap` earlier, at the lowest
-  cost of the second before that, so every word lies whole in one piece or the other.
+  cost of the second before that, so every word lies whole in one piece or the other. Where the voice
+  is drowned in noise (`SpeechMask.drowned`) the planner passes no mask pauses, so every cut there is
+  of this kind.
 
 Each search scans one window of the cost array: planning stays linear in the recording's length.
 """

@@ -9,7 +9,8 @@ silence-only stretches are left out (times stay absolute because a piece is a ra
 samples), and only where no pause exists at all is the audio cut hard, with `overlap_s` of overlap so
 the stitcher can rejoin the words on both sides. With Silero's mask, which comes with a cut cost per frame,
 every cut goes to the lowest cost instead (pause or not; see `app.asr.pipeline.cuts`), and only the pauses
-that Silero is sure hold no voice at all are left out.
+that Silero is sure hold no voice at all are left out. Where the mask says the voice is drowned in noise,
+none of its pauses is trusted and every cut there is overlapped.
 
 Planning is linear in the number of pauses: the walk looks pauses up by bisection and each pause is
 scored by at most max_piece / min_piece windows (about 3).
@@ -114,6 +115,8 @@ def plan_pieces_with_cores(
         mask = speech_mask(audio, detector)
     voiced = mask.voiced
     keep = voiced if mask.quiet is None else ~mask.quiet  # what no piece may leave out
+    if mask.drowned is not None:  # no pause there is sure: every cut there is overlapped (quiet ones still skipped)
+        voiced = voiced | mask.drowned
     if n == 0 or not keep.any():
         return []
     fps = SAMPLE_RATE / FRAME
