@@ -152,6 +152,31 @@ def test_where_the_voice_is_drowned_every_cut_is_overlapped() -> None:
     assert all(a.end - b.start < SR for a, b in zip(plain, plain[1:], strict=False))
 
 
+def test_a_long_silence_counted_as_drowned_still_ends_the_piece_before_it() -> None:
+    """A minute of silence between two stretches of speech: its contrast is nil, so `drowned` may cover it,
+    but Silero is sure no voice is there (`quiet`). The piece before it still ends `pad` into the silence
+    instead of carrying up to the model's limit of it (silence a model decodes for nothing, or fills with
+    words that were never said), and the next piece starts `pad` before the speech."""
+    frames = 9_000
+    voiced = np.zeros(frames, dtype=bool)
+    for start in (100, 1000, 2000, 6500, 7400, 8300):  # 6 s phrases around a 45 s silence (2600-6500)
+        voiced[start : start + 600] = True
+    quiet = ~voiced
+    cost = np.where(voiced, 1.5, 0.2).astype(np.float32)
+    drowned = np.zeros(frames, dtype=bool)
+    drowned[2900:6200] = True  # where the +-15 s window holds only silence
+    mask = SpeechMask(voiced, cost, "synthetic", 0.05, by_cost=True, quiet=quiet, drowned=drowned)
+    planned = [p for p, _ in plan_pieces_with_cores(np.zeros(frames * FRAME, np.float32), 30.0, overlap_s=2.0,
+                                                   mask=mask)]
+    assert all(p.length <= 30 * SR for p in planned)
+    silence = [(p.start // FRAME, p.end // FRAME) for p in planned if p.end // FRAME > 2620 and p.start // FRAME < 6480]
+    assert silence == [], planned  # no piece reaches more than `pad` (0.2 s) into the silence
+    covered = np.zeros(frames, dtype=bool)
+    for piece in planned:
+        covered[piece.start // FRAME : piece.end // FRAME] = True
+    assert covered[voiced].all()
+
+
 def test_band_levels_hear_the_voice_band_and_not_the_hum() -> None:
     t = np.arange(SR) / SR
     tone = (0.3 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)

@@ -128,6 +128,24 @@ def test_a_drowned_pause_does_not_split_a_word(seed: int) -> None:
     assert (report.words_split, report.words_lost) == (0, 0), report
 
 
+def test_a_minute_of_silence_mid_recording_is_left_out(recordings) -> None:
+    """The recorder kept running through a break: speech, a minute of digital silence, speech again. The
+    silence has no contrast (it counts as `drowned`), yet Silero is sure nothing is said there: the piece
+    before it ends within a second of the last word and no piece carries the silence to the model. (Plus's
+    borrowed context may still reach back into it: that is `context_at_lowest_cost`'s business.)"""
+    rec = recordings[None]
+    gap = 60 * 16_000
+    audio = np.concatenate([rec.audio, np.zeros(gap, np.float32), rec.audio])
+    mask = vad.speech_mask(audio, "silero")
+    assert mask.drowned is not None and mask.drowned[len(rec.audio) // 160 + 3000]  # the middle of the silence
+    last_word, resumed = rec.words[-1][1], len(rec.audio) + gap + rec.words[0][0]
+    for piece_s, context_s in ((30.0, 0.0), (120.0, 15.0)):  # 2b's pieces; Plus's cores (without the context)
+        cores = [core for _, core in plan_pieces_with_cores(audio, piece_s, overlap_s=OVERLAP_S, context_s=context_s,
+                                                             mask=mask)]
+        assert [p for p in cores if p.end > last_word + 16_000 and p.start < resumed - 16_000] == [], cores
+        assert all(any(p.start <= a and b <= p.end for p in cores) for a, b in rec.words)
+
+
 def test_context_starts_fall_between_words_too(recordings) -> None:
     """The interview engine's 30 s of shared context start at the lowest cut cost, not at a fixed point."""
     rec = recordings[5.0]

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
     from app.asr.pipeline.vad import SpeechMask
 
 
+# A quiet stretch (Silero sure no voice is there) this long stays a clean place to cut where the voice is
+# drowned: a long silence has no contrast at all, and without this a piece would carry it up to the limit.
+# A shorter one may hold a word's faint onset at 0 dB (tests/noisy_speech.py, seed 16: 130 ms over a word's start).
+LONG_QUIET_S = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Piece:
     """A range [start, end) of the recording, in samples at 16 kHz."""
@@ -53,6 +59,15 @@ class Piece:
     @property
     def end_ms(self) -> int:
         return self.end * 1000 // SAMPLE_RATE
+
+
+def _long_runs(mask: np.ndarray, value: bool, least: int) -> np.ndarray:
+    """True on the runs where `mask` equals `value` for at least `least` frames."""
+    out = np.zeros(mask.size, dtype=bool)
+    for a, b in _runs(mask, value):
+        if b - a >= least:
+            out[a:b] = True
+    return out
 
 
 def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
@@ -116,7 +131,7 @@ def plan_pieces_with_cores(
     voiced = mask.voiced
     keep = voiced if mask.quiet is None else ~mask.quiet  # what no piece may leave out
     if mask.drowned is not None:  # no pause there is sure: every cut there is overlapped (quiet ones still skipped)
-        voiced = voiced | mask.drowned
+        voiced = voiced | (mask.drowned & ~_long_runs(keep, False, int(LONG_QUIET_S * SAMPLE_RATE / FRAME)))
     if n == 0 or not keep.any():
         return []
     fps = SAMPLE_RATE / FRAME
