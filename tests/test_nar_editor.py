@@ -80,7 +80,9 @@ def _reference_varlen(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seq
                       softmax_scale=None, causal=False, **rest):
     """flash-attn's `flash_attn_varlen_func` as its interface documents it, in plain torch: q [total, heads, d],
     k and v [total, kv_heads, d] (heads a multiple of kv_heads), int32 cumulative lengths [samples + 1],
-    the longest sample as an int; each sample attends only to itself. It refuses what the CUDA kernel refuses."""
+    the longest sample as an int; each sample attends only to itself. It refuses the layouts the CUDA kernel
+    refuses (and is stricter: the kernel takes any max_seqlen at least the longest); fp16/bf16 and CUDA, which
+    the kernel also demands, cannot be checked on the CPU."""
     assert q.dim() == k.dim() == v.dim() == 3 and q.shape[0] == k.shape[0] == cu_seqlens_q[-1]
     assert q.shape[1] % k.shape[1] == 0 and k.shape == v.shape and q.shape[2] == k.shape[2]
     assert all(t.stride(-1) == 1 for t in (q, k, v)), "the last dimension must be contiguous"

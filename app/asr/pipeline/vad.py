@@ -27,8 +27,10 @@ pieces). `local_contrast` measures, every 2 s, how
 far the loud voice-band frames of the surrounding 30 s stand above the quiet ones (84 dB for clean speech,
 21 at 10 dB SNR, 16-17 at 5 dB, 12-13 at 0 dB on the test noise); below `CONTRAST_DB` the mask marks the
 frames `drowned` and the planner cuts there as it does inside speech, with the hard-cut overlap, so every
-word lies whole in one piece. That costs 7-10 % more audio decoded for 30 s pieces in such a recording,
-and nothing in a quieter one.
+word lies whole in one piece (only for the engines that overlap hard cuts: NAR plans without overlap and
+its cuts stay where they were). A quiet stretch of a second or more stays a clean cut (a long silence has
+no contrast at all; `segmentation.LONG_QUIET_S`). That costs 7-10 % more audio decoded for 30 s pieces
+in such a recording, and nothing in a quieter one.
 
 Speed. The model is a recurrent net fed 512 samples at a time: run over a recording as one stream it
 costs about 1 ms per window on a laptop CPU (minutes for a 3-hour interview). The recording is
