@@ -2,7 +2,7 @@
 
 `WordAssembler` stitches consecutive pieces and releases only the words that no later piece can change,
 so the updates a run yields are final and in time order. Used by `GraniteTextEngine` (app/asr/engines/text_engine.py),
-`PlusEngine` and `InterviewEngine`; kept apart from them so that none imports another.
+`PlusEngine`, `InterviewEngine` and `NarEngine`; kept apart from them so that none imports another.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The recording is cut at pauses into pieces of at most 30 s (the NAR model's accuracy falls on long
 passes), decoded in batches, and each piece's words are aligned to the encoder's BPE CTC posteriors
 of that piece (source ALIGNED); where the text cannot be aligned, the words are spread over the piece.
+A cut that may fall inside a word (no pause within reach, or the voice drowned in noise) is overlapped
+by `HARD_CUT_OVERLAP_S`, as for the other engines, and `WordAssembler` keeps one copy of the words the
+two pieces share; without the overlap such a cut heard the word in two halves.
 The output is lowercase without punctuation; the model takes no keywords and does not translate.
 """
 
@@ -24,6 +27,7 @@ from app.asr.engines.base import (
     audio_seconds,
     validate_options,
 )
+from app.asr.engines.piece_words import HARD_CUT_OVERLAP_S, WordAssembler, neighbours
 from app.asr.nar.model import NarModel, NarResult, load_nar
 from app.asr.nar.tokenizer import load_tokenizer
 from app.core.document import TranscriptionSettings, Word
@@ -72,7 +76,7 @@ class NarEngine:
     capabilities = CAPABILITIES
 
     def __init__(self, model: NarModel | str | Path, tokenizer: Any = None, device: str = "cpu",
-                 max_piece_s: float = MAX_PIECE_S, revision: str = "") -> None:
+                 max_piece_s: float = MAX_PIECE_S, revision: str = "", overlap_s: float = HARD_CUT_OVERLAP_S) -> None:
         if isinstance(model, (str, Path)):
             folder = Path(model)
             tokenizer = tokenizer if tokenizer is not None else load_tokenizer(folder)
@@ -83,6 +87,7 @@ class NarEngine:
         self.tokenizer = tokenizer
         self.max_piece_s = max_piece_s
         self.revision = revision
+        self.overlap_s = overlap_s
 
     def settings(self, options: TranscribeOptions) -> TranscriptionSettings:
         device = str(self.model.device)
@@ -99,18 +104,26 @@ class NarEngine:
 
         self.validate(options)
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        pieces = plan_pieces(audio, self.max_piece_s)
+        pieces = plan_pieces(audio, self.max_piece_s, overlap_s=self.overlap_s)
         total_s = audio_seconds(audio)
         if not pieces:
             yield EngineUpdate(Progress(0, 0, total_s, total_s))
             return
         batches: Iterator[tuple[list[tuple[Piece, NarResult]], Progress]]
         batches = run_pieces(audio, pieces, self.model.run, options.batch_size, cancel)
+        assembler = WordAssembler()
+        index = 0
+        progress = Progress(0, len(pieces), 0.0, total_s)
         for batch, progress in batches:
             words: list[Word] = []
             for piece, result in batch:
-                words += self.piece_words(result, piece.start_ms, piece.end_ms)
+                timed = self.piece_words(result, piece.start_ms, piece.end_ms)
+                words += assembler.add(timed, piece, *neighbours(pieces, index))
+                index += 1
             yield EngineUpdate(progress, tuple(words))
+        rest = assembler.flush()
+        if rest:
+            yield EngineUpdate(progress, tuple(rest))
 
     def piece_words(self, result: NarResult, start_ms: int, end_ms: int) -> list[Word]:
         """One piece's words, timed by aligning them to the piece's CTC posteriors (or spread when they do not fit)."""

@@ -130,7 +130,7 @@ def plan_pieces_with_cores(
         mask = speech_mask(audio, detector)
     voiced = mask.voiced
     keep = voiced if mask.quiet is None else ~mask.quiet  # what no piece may leave out
-    if mask.drowned is not None:  # no pause there is sure: every cut there is overlapped (quiet ones still skipped)
+    if mask.drowned is not None:  # no pause there is sure (but a long quiet one): every cut there is overlapped
         voiced = voiced | (mask.drowned & ~_long_runs(keep, False, int(LONG_QUIET_S * SAMPLE_RATE / FRAME)))
     if n == 0 or not keep.any():
         return []

@@ -23,14 +23,13 @@ Where the voice is drowned no pause is sure. At 5-0 dB SNR Silero's mask calls s
 word runs through them (a word's edge, and at 0 dB sometimes a whole word), and the lowest cut cost lands
 within 30 ms of a word for 6 % (5 dB) and 31 % (0 dB) of the cuts made at its pauses; in ten test
 recordings not used to tune the planner such clean cuts split 2 words at 5 dB and 7 at 0 dB (8 and 30 s
-pieces). `local_contrast` measures, every 2 s, how
-far the loud voice-band frames of the surrounding 30 s stand above the quiet ones (84 dB for clean speech,
-21 at 10 dB SNR, 16-17 at 5 dB, 12-13 at 0 dB on the test noise); below `CONTRAST_DB` the mask marks the
-frames `drowned` and the planner cuts there as it does inside speech, with the hard-cut overlap, so every
-word lies whole in one piece (only for the engines that overlap hard cuts: NAR plans without overlap and
-its cuts stay where they were). A quiet stretch of a second or more stays a clean cut (a long silence has
-no contrast at all; `segmentation.LONG_QUIET_S`). That costs 7-10 % more audio decoded for 30 s pieces
-in such a recording, and nothing in a quieter one.
+pieces). `local_contrast` measures, every 2 s, how far the loud voice-band frames of the surrounding 30 s
+stand above the quiet ones (84 dB for clean speech, 21 at 10 dB SNR, 16-17 at 5 dB, 12-13 at 0 dB on the
+test noise); below `CONTRAST_DB` the mask marks the frames `drowned` and the planner cuts there as it does
+inside speech, with the hard-cut overlap that every engine stitches, so every word lies whole in one piece.
+A quiet stretch of a second or more stays a clean cut (a long silence has no contrast at all;
+`segmentation.LONG_QUIET_S`). That costs 7-10 % more audio decoded for 30 s pieces in such a recording,
+and nothing in a quieter one.
 
 Speed. The model is a recurrent net fed 512 samples at a time: run over a recording as one stream it
 costs about 1 ms per window on a laptop CPU (minutes for a 3-hour interview). The recording is
