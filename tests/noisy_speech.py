@@ -128,8 +128,17 @@ def noise_bed(n: int, seed: int = 1) -> np.ndarray:
     return _unit(mix)
 
 
-def noisy_recording(snr_db: float | None, repeats: int = 1, seed: int = 0) -> NoisyRecording:
-    """Clean speech with the noise bed at `snr_db` (None: no noise), peak-limited to 0.95."""
+def phone_band(x: np.ndarray, low_hz: float = 300.0, high_hz: float = 3400.0) -> np.ndarray:
+    """`x` with everything outside a telephone line's band removed (a brick-wall filter in the spectrum)."""
+    spectrum = np.fft.rfft(x.astype(np.float64))
+    freqs = np.fft.rfftfreq(len(x), 1 / SR)
+    spectrum[(freqs < low_hz) | (freqs > high_hz)] = 0
+    return np.fft.irfft(spectrum, len(x)).astype(np.float32)
+
+
+def noisy_recording(snr_db: float | None, repeats: int = 1, seed: int = 0, phone: bool = False) -> NoisyRecording:
+    """Clean speech with the noise bed at `snr_db` (None: no noise), peak-limited to 0.95; with `phone`,
+    heard through a telephone line's 300-3400 Hz band."""
     speech, words = clean_speech(repeats, seed)
     mask = np.zeros(len(speech), dtype=bool)
     for a, b in words:
@@ -138,6 +147,8 @@ def noisy_recording(snr_db: float | None, repeats: int = 1, seed: int = 0) -> No
     audio = speech.copy()
     if snr_db is not None:
         audio = audio + noise_bed(len(speech), seed + 1) * np.float32(np.sqrt(p_speech / 10 ** (snr_db / 10)))
+    if phone:
+        audio, speech = phone_band(audio), phone_band(speech)
     peak = float(np.abs(audio).max())
     scale = 0.95 / peak if peak > 0.95 else 1.0
     return NoisyRecording((audio * scale).astype(np.float32), speech * scale, tuple(words), snr_db)

@@ -41,7 +41,11 @@ def voiced_frames(audio: np.ndarray, margin_db: float = 10.0, silence_db: float 
     throughout (below `silence_db`) has no speech at all, and one without any dynamics (a steady tone)
     is all voiced.
     """
-    levels = frame_levels(audio)
+    return above_floor(frame_levels(audio), margin_db, silence_db)
+
+
+def above_floor(levels: np.ndarray, margin_db: float = 10.0, silence_db: float = -65.0) -> np.ndarray:
+    """`voiced_frames`' decision on levels already measured (dB per frame, full band or voice band)."""
     if levels.size == 0:
         return np.zeros(0, dtype=bool)
     floor = float(np.percentile(levels, 10))
