@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 SR = 16_000
+FRAME_SAMPLES = 160
 PHRASES = (
     "the council voted on the budget late last night",
     "nobody expected the bridge to open before the summer",
@@ -136,9 +137,26 @@ def phone_band(x: np.ndarray, low_hz: float = 300.0, high_hz: float = 3400.0) ->
     return np.fft.irfft(spectrum, len(x)).astype(np.float32)
 
 
-def noisy_recording(snr_db: float | None, repeats: int = 1, seed: int = 0, phone: bool = False) -> NoisyRecording:
+def gain_control(x: np.ndarray, target: float, max_gain: float = 10.0) -> np.ndarray:
+    """`x` through a recorder's automatic gain control: the gain follows the level of 10 ms frames (rising in
+    about 0.5 s, falling in about 20 ms) towards `target` RMS, at most `max_gain` (+20 dB), so the noise of
+    every pause is pulled up towards the voice."""
+    frames = len(x) // FRAME_SAMPLES
+    rms = np.sqrt(np.mean(np.square(x[: frames * FRAME_SAMPLES].reshape(frames, FRAME_SAMPLES), dtype=np.float64),
+                          axis=1) + 1e-12)
+    envelope = np.empty(frames)
+    level = float(rms[0]) if frames else 0.0
+    for i, value in enumerate(rms):
+        level += (0.5 if value > level else 0.02) * (value - level)
+        envelope[i] = level
+    gain = np.minimum(target / np.maximum(envelope, 1e-9), max_gain)
+    return (x[: frames * FRAME_SAMPLES] * np.repeat(gain, FRAME_SAMPLES)).astype(np.float32)
+
+
+def noisy_recording(snr_db: float | None, repeats: int = 1, seed: int = 0, phone: bool = False,
+                    agc: bool = False) -> NoisyRecording:
     """Clean speech with the noise bed at `snr_db` (None: no noise), peak-limited to 0.95; with `phone`,
-    heard through a telephone line's 300-3400 Hz band."""
+    heard through a telephone line's 300-3400 Hz band; with `agc`, through `gain_control`."""
     speech, words = clean_speech(repeats, seed)
     mask = np.zeros(len(speech), dtype=bool)
     for a, b in words:
@@ -149,6 +167,9 @@ def noisy_recording(snr_db: float | None, repeats: int = 1, seed: int = 0, phone
         audio = audio + noise_bed(len(speech), seed + 1) * np.float32(np.sqrt(p_speech / 10 ** (snr_db / 10)))
     if phone:
         audio, speech = phone_band(audio), phone_band(speech)
+    if agc:
+        audio = gain_control(audio, float(np.sqrt(p_speech)))
+        speech = speech[: len(audio)]
     peak = float(np.abs(audio).max())
     scale = 0.95 / peak if peak > 0.95 else 1.0
     return NoisyRecording((audio * scale).astype(np.float32), speech * scale, tuple(words), snr_db)

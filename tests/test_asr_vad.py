@@ -160,6 +160,19 @@ def test_no_word_of_a_phone_call_is_left_out(snr: float | None) -> None:
     assert (report.words_lost, report.words_split) == (0, 0), report
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gain_control_that_lifts_the_pauses_drowns_a_10_db_voice(seed: int) -> None:
+    """At 10 dB SNR behind a recorder's automatic gain control the noise of every pause is pulled up (contrast
+    about 18 dB): trusting those pauses split a word in both recordings; drowned, every cut is overlapped."""
+    rec = noisy_recording(10.0, repeats=3, seed=seed, agc=True)
+    mask = vad.speech_mask(rec.audio, "silero")
+    assert mask.drowned is not None and mask.drowned.mean() > 0.9
+    pieces = [p for p, _ in plan_pieces_with_cores(rec.audio, 30.0, overlap_s=OVERLAP_S, mask=mask)]
+    report = cut_report(pieces, rec.words)
+    assert report.cuts >= 4 and report.longest_s <= 30.0
+    assert (report.words_split, report.words_lost) == (0, 0), report
+
+
 def test_context_starts_fall_between_words_too(recordings) -> None:
     """The interview engine's 30 s of shared context start at the lowest cut cost, not at a fixed point."""
     rec = recordings[5.0]
