@@ -35,7 +35,7 @@ the frames `drowned` and the planner cuts there as it does inside speech, with t
 every engine stitches, so every word lies whole in one piece. The line is at 20 dB because clean cuts split
 a word in 2 of 3 recordings at 10 dB behind gain control (contrast 18.2-18.9) and none at 21 or more. A
 quiet stretch of a second or more stays a clean cut (a long silence has no contrast at all;
-`segmentation.LONG_QUIET_S`). That costs 7-11 % more audio decoded for 30 s pieces in such a recording,
+`segmentation.LONG_QUIET_S`). That costs 6-11 % more audio decoded for 30 s pieces in such a recording,
 and nothing in a quieter one.
 
 Speed. The model is a recurrent net fed 512 samples at a time: run over a recording as one stream it
