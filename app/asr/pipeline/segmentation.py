@@ -8,9 +8,9 @@ the best pause before the model's maximum length (long pauses and late pauses sc
 silence-only stretches are left out (times stay absolute because a piece is a range of the original
 samples), and only where no pause exists at all is the audio cut hard, with `overlap_s` of overlap so
 the stitcher can rejoin the words on both sides. With Silero's mask, which comes with a cut cost per frame,
-every cut goes to the lowest cost instead (pause or not; see `app.asr.pipeline.cuts`), and only the pauses
-that Silero is sure hold no voice at all are left out. Where the mask says the voice is drowned in noise,
-none of its pauses is trusted and every cut there is overlapped.
+every cut goes to the lowest cost instead (pause or not; see `app.asr.pipeline.cuts`), and only the stretches
+that both Silero and the voice-band level call empty are left out. Where the mask says the voice is drowned
+in noise, none of its pauses is trusted and every cut there is overlapped.
 
 Planning is linear in the number of pauses: the walk looks pauses up by bisection and each pause is
 scored by at most max_piece / min_piece windows (about 3).
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from app.asr.pipeline.vad import SpeechMask
 
 
-# A quiet stretch (Silero sure no voice is there) this long stays a clean place to cut where the voice is
+# A quiet stretch (`SpeechMask.quiet`: nothing there) this long stays a clean place to cut where the voice is
 # drowned: a long silence has no contrast at all, and without this a piece would carry it up to the limit.
 # A shorter one may hold a word's faint onset at 0 dB (tests/noisy_speech.py, seed 16: 130 ms over a word's start).
 LONG_QUIET_S = 1.0
