@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from app.asr.pipeline import vad
-from app.asr.pipeline.levels import band_levels
+from app.asr.pipeline.levels import above_floor, band_levels
 from app.asr.pipeline.segmentation import plan_pieces, plan_pieces_with_cores
 from tests.noisy_speech import cut_report, noisy_recording
 
@@ -171,6 +171,33 @@ def test_gain_control_that_lifts_the_pauses_drowns_a_10_db_voice(seed: int) -> N
     report = cut_report(pieces, rec.words)
     assert report.cuts >= 4 and report.longest_s <= 30.0
     assert (report.words_split, report.words_lost) == (0, 0), report
+
+
+def test_room_tone_stays_out_beside_digital_silence() -> None:
+    """A recording that is partly digital silence (a muted or padded stretch) and has room tone elsewhere: the
+    noise floor is the room tone's, not the zeros', so the long pauses in room tone are still left out. With the
+    zeros as the floor every room-tone frame stood above it and a 30 s pause went to the model."""
+    rec = noisy_recording(None, repeats=1)
+    speech = rec.audio * np.float32(0.3 / np.abs(rec.audio).max())
+    rng = np.random.default_rng(3)
+    gap, muted = 30 * 16_000, 60 * 16_000
+    audio = np.concatenate([np.zeros(muted, np.float32), np.zeros(gap // 6, np.float32), speech,
+                            np.zeros(gap, np.float32), speech, np.zeros(gap // 6, np.float32)])
+    audio[muted:] += (rng.standard_normal(audio.size - muted) * 10 ** (-50 / 20)).astype(np.float32)
+    second = muted + gap // 6 + speech.size + gap
+    words = [(muted + gap // 6 + a, muted + gap // 6 + b) for a, b in rec.words]
+    words += [(second + a, second + b) for a, b in rec.words]
+    pieces = plan_pieces(audio, 30.0, overlap_s=OVERLAP_S, detector="silero")
+    report = cut_report(pieces, words)
+    assert report.words_lost == 0
+    assert report.decoded_s < 2 * speech.size / 16_000 + 10.0, report  # not the 30 s pause
+
+
+def test_the_floor_is_not_digital_silence() -> None:
+    """`above_floor`: frames of room tone are at the floor even where a quarter of the recording is zeros."""
+    levels = np.array([-100.0] * 25 + [-50.0] * 50 + [-20.0] * 25, dtype=np.float32)
+    above = above_floor(levels, live_floor=True)
+    assert above[75:].all() and not above[:75].any()
 
 
 def test_context_starts_fall_between_words_too(recordings) -> None:

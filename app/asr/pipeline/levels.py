@@ -12,6 +12,7 @@ import numpy as np
 SAMPLE_RATE = 16_000
 FRAME = 160  # 10 ms frames
 _FLOOR_DB = -100.0
+_DIGITAL_DB = -90.0  # at or below: digital silence (zeros, the last bit), no noise floor
 
 
 def frame_levels(audio: np.ndarray) -> np.ndarray:
@@ -44,12 +45,19 @@ def voiced_frames(audio: np.ndarray, margin_db: float = 10.0, silence_db: float 
     return above_floor(frame_levels(audio), margin_db, silence_db)
 
 
-def above_floor(levels: np.ndarray, margin_db: float = 10.0, silence_db: float = -65.0) -> np.ndarray:
-    """`voiced_frames`' decision on levels already measured (dB per frame, full band or voice band)."""
-    if levels.size == 0:
-        return np.zeros(0, dtype=bool)
-    floor = float(np.percentile(levels, 10))
-    loud = float(np.percentile(levels, 95))
+def above_floor(levels: np.ndarray, margin_db: float = 10.0, silence_db: float = -65.0,
+                live_floor: bool = False) -> np.ndarray:
+    """`voiced_frames`' decision on levels already measured (dB per frame, full band or voice band).
+
+    With `live_floor` the floor and the loud frames are measured over the frames above digital silence
+    (`_DIGITAL_DB`) only: a muted or padded stretch of zeros is no noise floor, and with it as the floor every
+    frame of room tone stands above it.
+    """
+    live = levels[levels > _DIGITAL_DB] if live_floor else levels
+    if live.size == 0:
+        return np.zeros(levels.size, dtype=bool)
+    floor = float(np.percentile(live, 10))
+    loud = float(np.percentile(live, 95))
     if loud < silence_db:
         return np.zeros(levels.size, dtype=bool)
     if loud - floor < margin_db:  # no dynamics at all (a steady tone or hum): keep whatever is not silent

@@ -232,7 +232,7 @@ def silero_mask(audio: np.ndarray) -> SpeechMask | None:
     centres = np.minimum((np.arange(frames) * FRAME + FRAME // 2) // WINDOW, probs.size - 1)
     sure = ~hysteresis(smoothed) & ~speech  # below the package's own thresholds: no voice, not even a faint one
     level = band_levels(audio)[:frames]
-    empty = sure[centres] & ~above_floor(level)  # and nothing in the voice band above the noise floor
+    empty = sure[centres] & ~above_floor(level, live_floor=True)  # nor the voice band above the noise floor
     return SpeechMask(speech[centres], cut_cost(level, probs[centres]), "silero", 0.05, by_cost=True,
                       quiet=empty, drowned=local_contrast(level) < CONTRAST_DB)
 
