@@ -66,6 +66,18 @@ def above_floor(levels: np.ndarray, margin_db: float = 10.0, silence_db: float =
     return levels > threshold
 
 
+def lasting(mask: np.ndarray, least: int) -> np.ndarray:
+    """`mask` with its True runs shorter than `least` frames set False."""
+    if mask.size == 0 or least <= 1:
+        return mask.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+    out = np.zeros(mask.size, dtype=bool)
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - start >= least:
+            out[start:end] = True
+    return out
+
+
 def band_levels(audio: np.ndarray, low_hz: float = 300.0, high_hz: float = 3400.0) -> np.ndarray:
     """Level in dB of the voice band (`low_hz`-`high_hz`) of each 10 ms frame, over 20 ms Hann windows.
 

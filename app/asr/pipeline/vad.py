@@ -21,7 +21,9 @@ quiet room), because under babble a weak word can score as low as the noise betw
 voice band at the recording's noise floor (`levels.above_floor`), because Silero scores some words near 0
 on its own: speech band-limited to 300-3400 Hz as on a phone line lost 7 of 339 words clean and 20 at
 20-30 dB SNR when Silero alone decided, none with both (for 2-6 % more audio decoded on such a line,
-nothing measurable elsewhere).
+nothing measurable elsewhere). The floor is measured above digital silence (a muted stretch is no floor),
+and the voice band must stay above it for `MIN_SOUND` frames: a music bed's single peaks do not count,
+while every test word stays above it for 100 ms or more.
 
 Where the voice is drowned no pause is sure. At 5-0 dB SNR Silero's mask calls stretches pauses while a
 word runs through them (a word's edge, and at 0 dB sometimes a whole word), and the lowest cut cost lands
@@ -60,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from app.asr.pipeline.levels import above_floor, band_levels, frame_levels
+from app.asr.pipeline.levels import above_floor, band_levels, frame_levels, lasting
 from app.asr.pipeline.levels import voiced_frames as energy_voiced
 
 SAMPLE_RATE = 16_000
@@ -74,6 +76,7 @@ MAX_ON = 0.85  # the fitted threshold never goes above this (speech under heavy 
 LAG = 3  # Silero's probability trails the audio by about 3 windows (96 ms) in noise: window w + LAG speaks for w
 CUT_SMOOTH = 9  # the cut cost is averaged over 90 ms: a cut lands in the middle of a quiet stretch
 MIN_SHARE = 0.25  # Silero must find at least this share of the energy detector's voiced frames
+MIN_SOUND = 5  # frames (50 ms) the voice band must stay above the floor to keep a stretch from being left out
 CONTRAST_DB = 20.0  # where the voice stands less than this above the noise, no pause is sure (`local_contrast`)
 CONTRAST_REACH = 1500  # frames (15 s) either side over which `local_contrast` compares loud and quiet frames
 CONTRAST_STEP = 200  # frames that share one contrast value
@@ -232,7 +235,8 @@ def silero_mask(audio: np.ndarray) -> SpeechMask | None:
     centres = np.minimum((np.arange(frames) * FRAME + FRAME // 2) // WINDOW, probs.size - 1)
     sure = ~hysteresis(smoothed) & ~speech  # below the package's own thresholds: no voice, not even a faint one
     level = band_levels(audio)[:frames]
-    empty = sure[centres] & ~above_floor(level, live_floor=True)  # nor the voice band above the noise floor
+    # nor the voice band above the noise floor for MIN_SOUND frames or more (a music bed's single peaks are no voice)
+    empty = sure[centres] & ~lasting(above_floor(level, live_floor=True), MIN_SOUND)
     return SpeechMask(speech[centres], cut_cost(level, probs[centres]), "silero", 0.05, by_cost=True,
                       quiet=empty, drowned=local_contrast(level) < CONTRAST_DB)
 
