@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.asr.pipeline.cuts import context_at_lowest_cost, cut_at_lowest_cost, valley
-from app.asr.pipeline.levels import FRAME, SAMPLE_RATE, frame_levels, voiced_frames  # noqa: F401 - re-exported
+from app.asr.pipeline.levels import FRAME, SAMPLE_RATE, frame_levels, lasting, voiced_frames  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from app.asr.pipeline.vad import SpeechMask
@@ -59,15 +59,6 @@ class Piece:
     @property
     def end_ms(self) -> int:
         return self.end * 1000 // SAMPLE_RATE
-
-
-def _long_runs(mask: np.ndarray, value: bool, least: int) -> np.ndarray:
-    """True on the runs where `mask` equals `value` for at least `least` frames."""
-    out = np.zeros(mask.size, dtype=bool)
-    for a, b in _runs(mask, value):
-        if b - a >= least:
-            out[a:b] = True
-    return out
 
 
 def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
@@ -131,7 +122,7 @@ def plan_pieces_with_cores(
     voiced = mask.voiced
     keep = voiced if mask.quiet is None else ~mask.quiet  # what no piece may leave out
     if mask.drowned is not None:  # no pause there is sure (but a long quiet one): every cut there is overlapped
-        voiced = voiced | (mask.drowned & ~_long_runs(keep, False, int(LONG_QUIET_S * SAMPLE_RATE / FRAME)))
+        voiced = voiced | (mask.drowned & ~lasting(~keep, int(LONG_QUIET_S * SAMPLE_RATE / FRAME)))
     if n == 0 or not keep.any():
         return []
     fps = SAMPLE_RATE / FRAME
