@@ -104,6 +104,16 @@ def test_silence_and_empty_give_no_pieces() -> None:
     assert plan_pieces(faint, 30.0) == []
 
 
+def test_a_few_words_in_a_mostly_muted_recording_are_kept() -> None:
+    """Five minutes of digital zeros (a muted microphone) around 6 s of talk: the energy detector's loud
+    level is measured above digital silence, so the talk is speech; at the 95th percentile of every frame it
+    fell on the zeros and the whole recording counted as silence (every word lost)."""
+    sig, spans = tones([("quiet", 100.0), ("tone", 2.0), ("quiet", 0.5), ("tone", 3.5), ("quiet", 194.0)])
+    pieces = plan_pieces(sig, 30.0, detector="energy")
+    assert_valid(pieces, spans, 30.0)
+    assert sum(p.duration_s for p in pieces) < 10.0  # the zeros themselves stay out
+
+
 def test_short_audio_is_one_piece() -> None:
     sig, spans = tones([("quiet", 0.1), ("tone", 0.4), ("quiet", 0.1)])
     pieces = plan_pieces(sig, 30.0, detector="energy")

@@ -49,14 +49,16 @@ def above_floor(levels: np.ndarray, margin_db: float = 10.0, silence_db: float =
                 live_floor: bool = False) -> np.ndarray:
     """`voiced_frames`' decision on levels already measured (dB per frame, full band or voice band).
 
-    With `live_floor` the floor and the loud frames are measured over the frames above digital silence
-    (`_DIGITAL_DB`) only: a muted or padded stretch of zeros is no noise floor, and with it as the floor every
-    frame of room tone stands above it.
+    The loud frames are measured over the frames above digital silence (`_DIGITAL_DB`): in a recording that
+    is mostly zeros (a muted microphone, padding) the 95th percentile would otherwise fall on the zeros and
+    call its few words silence. With `live_floor` the floor is measured over those frames too: a muted or
+    padded stretch of zeros is no noise floor, and with it as the floor every frame of room tone stands
+    above it.
     """
-    live = levels[levels > _DIGITAL_DB] if live_floor else levels
+    live = levels[levels > _DIGITAL_DB]
     if live.size == 0:
         return np.zeros(levels.size, dtype=bool)
-    floor = float(np.percentile(live, 10))
+    floor = float(np.percentile(live if live_floor else levels, 10))
     loud = float(np.percentile(live, 95))
     if loud < silence_db:
         return np.zeros(levels.size, dtype=bool)
