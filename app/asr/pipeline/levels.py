@@ -68,13 +68,19 @@ def above_floor(levels: np.ndarray, margin_db: float = 10.0, silence_db: float =
     return levels > threshold
 
 
+def runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
+    """[start, end) frame ranges where `mask` equals `value`."""
+    if mask.size == 0:
+        return []
+    m = (mask == value).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], m, [0]))))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def lasting(mask: np.ndarray, least: int) -> np.ndarray:
     """`mask` with its True runs shorter than `least` frames set False."""
-    if mask.size == 0 or least <= 1:
-        return mask.copy()
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
     out = np.zeros(mask.size, dtype=bool)
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
+    for start, end in runs(mask, True):
         if end - start >= least:
             out[start:end] = True
     return out

@@ -26,6 +26,7 @@ import numpy as np
 
 from app.asr.pipeline.cuts import context_at_lowest_cost, cut_at_lowest_cost, valley
 from app.asr.pipeline.levels import FRAME, SAMPLE_RATE, frame_levels, lasting, voiced_frames  # noqa: F401 - re-exported
+from app.asr.pipeline.levels import runs as _runs
 
 if TYPE_CHECKING:
     from app.asr.pipeline.vad import SpeechMask
@@ -59,15 +60,6 @@ class Piece:
     @property
     def end_ms(self) -> int:
         return self.end * 1000 // SAMPLE_RATE
-
-
-def _runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
-    """[start, end) frame ranges where `mask` equals `value`."""
-    if mask.size == 0:
-        return []
-    m = (mask == value).astype(np.int8)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], m, [0]))))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def plan_pieces(
